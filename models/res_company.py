@@ -1,0 +1,54 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    pr_points_validity_months = fields.Integer(
+        string="Points Validity (months)",
+        default=12,
+        help="Points expire this many months after they were earned, first earned first out. 0 keeps them forever.",
+    )
+    pr_pending_days = fields.Integer(
+        string="Pending Days",
+        default=0,
+        help="Earned points stay pending this many days (a return window) before they can be spent.",
+    )
+    pr_points_per_currency = fields.Float(
+        string="Points per Currency Unit",
+        default=1.0,
+        digits=(16, 4),
+        help="Points earned for each unit of the company currency spent, before the tier multiplier.",
+    )
+    pr_tier_window_months = fields.Integer(
+        string="Tier Window (months)",
+        default=12,
+        help="A customer's tier follows from the points earned over this rolling window.",
+    )
+    pr_tier_grace_days = fields.Integer(
+        string="Tier Grace Period (days)",
+        default=30,
+        help="After a review date, a customer who no longer qualifies keeps the tier this many days longer.",
+    )
+    pr_wallet_mode = fields.Selection(
+        [("commercial", "Commercial entity"), ("contact", "Each contact")],
+        string="Points Holder",
+        default="commercial",
+        required=True,
+        help="Commercial entity: a company and its contacts share one balance (B2B). "
+        "Each contact: every contact has its own balance (B2C).",
+    )
+
+    _pr_points_validity_months_positive = models.Constraint(
+        "CHECK(pr_points_validity_months >= 0)", "The points validity cannot be negative."
+    )
+    _pr_pending_days_positive = models.Constraint("CHECK(pr_pending_days >= 0)", "Pending days cannot be negative.")
+    _pr_points_per_currency_positive = models.Constraint(
+        "CHECK(pr_points_per_currency >= 0)", "Points per currency unit cannot be negative."
+    )
+    _pr_tier_window_months_positive = models.Constraint(
+        "CHECK(pr_tier_window_months > 0)", "The tier window must be at least one month."
+    )
+    _pr_tier_grace_days_positive = models.Constraint(
+        "CHECK(pr_tier_grace_days >= 0)", "The grace period cannot be negative."
+    )

@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    pr_points_validity_months = fields.Integer(related="company_id.pr_points_validity_months", readonly=False)
+    pr_pending_days = fields.Integer(related="company_id.pr_pending_days", readonly=False)
+    pr_points_per_currency = fields.Float(related="company_id.pr_points_per_currency", readonly=False)
+    pr_tier_window_months = fields.Integer(related="company_id.pr_tier_window_months", readonly=False)
+    pr_tier_grace_days = fields.Integer(related="company_id.pr_tier_grace_days", readonly=False)
+    pr_wallet_mode = fields.Selection(related="company_id.pr_wallet_mode", readonly=False)

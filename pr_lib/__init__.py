@@ -1,0 +1,1 @@
+"""Plain-Python logic of positive_reinforcement: no Odoo import, testable with pytest alone."""

@@ -1,0 +1,50 @@
+from odoo.tests import TransactionCase, new_test_user
+
+
+class PositiveReinforcementCase(TransactionCase):
+    """Known settings and tiers, one user per role, two customers; demo data is neither needed nor seen."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.write({
+            "pr_points_validity_months": 12,
+            "pr_pending_days": 0,
+            "pr_tier_window_months": 12,
+            "pr_tier_grace_days": 30,
+            "pr_wallet_mode": "commercial",
+        })
+        Tier = cls.env["pr.tier"]
+        Tier.search([]).action_archive()
+        cls.bronze = Tier.create({"name": "Test Bronze", "sequence": 1, "min_points": 0})
+        cls.silver = Tier.create({"name": "Test Silver", "sequence": 2, "min_points": 500, "multiplier": 1.25})
+        cls.gold = Tier.create({"name": "Test Gold", "sequence": 3, "min_points": 1500, "multiplier": 1.5})
+        cls.user = new_test_user(
+            cls.env, login="pr_user", groups="positive_reinforcement.positive_reinforcement_group_user"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="pr_manager", groups="positive_reinforcement.positive_reinforcement_group_manager"
+        )
+        cls.alice = cls.env["res.partner"].create({"name": "Alice Tester", "email": "alice@example.com"})
+        cls.bob = cls.env["res.partner"].create({"name": "Bob Tester", "email": "bob@example.com"})
+        cls.Ledger = cls.env["pr.ledger.entry"]
+
+    def post(self, partner, points, kind="earn", **values):
+        return self.Ledger._post_movements([{"partner_id": partner.id, "points": points, "kind": kind, **values}])
+
+    def member(self, partner):
+        return self.env["pr.member"].search([("partner_id", "=", partner.commercial_partner_id.id),
+                                             ("company_id", "=", self.company.id)])
+
+    def assertBalances(self, partner, available, pending=0, lifetime=None):
+        member = self.member(partner)
+        member.invalidate_recordset()
+        self.assertEqual(member.points_available, available, "available points")
+        self.assertEqual(member.points_pending, pending, "pending points")
+        if lifetime is not None:
+            self.assertEqual(member.points_lifetime, lifetime, "lifetime points")
+        # The stored balances always equal what the ledger adds up to.
+        entries = self.Ledger.search([("member_id", "=", member.id)])
+        self.assertEqual(sum(entries.filtered(lambda e: e.state == "available").mapped("points")), available)
+        self.assertEqual(sum(entries.filtered(lambda e: e.state == "pending").mapped("points")), pending)
