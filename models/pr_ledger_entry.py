@@ -1,7 +1,7 @@
 import random
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
@@ -15,6 +15,7 @@ KINDS = [
     ("adjust", "Adjustment"),
     ("reversal", "Reversal"),
 ]
+KIND_CODES = {code for code, _label in KINDS}
 DEBIT_KINDS = ("redeem", "expire")
 MAX_ERRORS_SHOWN = 10
 
@@ -193,9 +194,9 @@ class PrLedgerEntry(models.Model):
                 batch.lock_members()
                 batch.check_balances()
                 batch.insert()
-                batch.move_balances()
                 self._invalidate_balances()
-                self.env["pr.member"].browse(batch.member_ids())._pr_refresh(upgrade_only=True)
+                members = self.env["pr.member"].browse(batch.member_ids())
+                members._pr_refresh(upgrade_only=True, deltas=batch.deltas())
         return self.browse(batch.result_ids())
 
     def _invalidate_balances(self):
@@ -235,23 +236,17 @@ class PrLedgerEntry(models.Model):
                 UPDATE pr_ledger_entry SET state = 'available', write_uid = %(uid)s, write_date = %(now)s
                  WHERE id = ANY(%(ids)s) AND state = 'pending'
              RETURNING member_id, points, kind, reversed_entry_id
-            ), moves AS (
-                SELECT r.member_id, SUM(r.points) AS points,
-                       COALESCE(SUM(r.points) FILTER (WHERE r.kind = 'earn' OR t.kind = 'earn'), 0) AS earned
-                  FROM released r LEFT JOIN pr_ledger_entry t ON t.id = r.reversed_entry_id
-                 GROUP BY r.member_id
             )
-            UPDATE pr_member m
-               SET points_available = m.points_available + moves.points,
-                   points_pending = m.points_pending - moves.points,
-                   points_lifetime = m.points_lifetime + moves.earned,
-                   write_uid = %(uid)s, write_date = %(now)s
-              FROM moves WHERE m.id = moves.member_id
+            SELECT r.member_id, SUM(r.points),
+                   COALESCE(SUM(r.points) FILTER (WHERE r.kind = 'earn' OR t.kind = 'earn'), 0)
+              FROM released r LEFT JOIN pr_ledger_entry t ON t.id = r.reversed_entry_id
+             GROUP BY r.member_id
             """,
             uid=self.env.uid, now=fields.Datetime.now(), ids=entry_ids,
         ))
+        deltas = {member_id: (points, -points, earned) for member_id, points, earned in cr.fetchall()}
         self._invalidate_balances()
-        self.env["pr.member"].browse(member_ids)._pr_refresh(upgrade_only=True)
+        self.env["pr.member"].browse(member_ids)._pr_refresh(upgrade_only=True, deltas=deltas)
         return len(entry_ids)
 
     # ------------------------------------------------------------
@@ -279,6 +274,8 @@ class _Batch:
         self.cr = model.env.cr
         self.movements = movements
         self.now = now
+        self.latest = now + timedelta(minutes=5)  # clocks differ a little between servers
+        self.today = fields.Date.context_today(model)
         self.errors = []
         self.todo = []  # movements to insert
         self.existing = {}  # (company_id, key) -> entry id already posted
@@ -335,7 +332,16 @@ class _Batch:
         ))
         self.partners = {row[0]: row for row in self.cr.fetchall()}
         company_ids = {m.get("company_id") or self.env.company.id for m in self.movements}
-        self.companies = {c.id: c for c in self.env["res.company"].sudo().browse(company_ids).exists()}
+        allowed = set(self.env.companies.ids)
+        self.companies = {
+            company.id: {
+                "wallet_mode": company.pr_wallet_mode,
+                "pending_days": company.pr_pending_days,
+                "validity_months": company.pr_points_validity_months,
+            }
+            for company in self.env["res.company"].sudo().browse(company_ids).exists()
+            if self.env.su or company.id in allowed
+        }
 
     def _check_movement(self, line, movement):
         _ = self._
@@ -344,7 +350,7 @@ class _Batch:
         partner = self.partners.get(movement.get("partner_id"))
         points = movement.get("points")
         kind = movement.get("kind")
-        if company is None or company not in self.env.companies.sudo() and not self.env.su:
+        if company is None:
             self.errors.append(_("Line %(line)s: the company is unknown or not allowed.", line=line))
             return
         if movement.get("reversed_entry_id") and movement["reversed_entry_id"] not in self.targets:
@@ -356,13 +362,13 @@ class _Batch:
         if not partner or not partner[1]:
             self.errors.append(_("Line %(line)s: the customer is unknown or archived.", line=line))
             return
-        if partner[3] and partner[3] != company.id:
+        if partner[3] and partner[3] != movement["company_id"]:
             self.errors.append(_("Line %(line)s: the customer belongs to another company.", line=line))
             return
         if not isinstance(points, int) or isinstance(points, bool) or not points:
             self.errors.append(_("Line %(line)s: the points must be a whole number other than zero.", line=line))
             return
-        if kind not in dict(KINDS):
+        if kind not in KIND_CODES:
             self.errors.append(_("Line %(line)s: unknown kind of movement.", line=line))
             return
         if kind == "reversal":
@@ -371,11 +377,12 @@ class _Batch:
             self.errors.append(_("Line %(line)s: earned points must be positive, redeemed or expired points "
                                  "negative.", line=line))
         date = movement.get("date") or self.now
-        date = fields.Datetime.to_datetime(date)
-        if date > self.now + timedelta(minutes=5):
+        if not isinstance(date, datetime):
+            date = fields.Datetime.to_datetime(date)
+        if date > self.latest:
             self.errors.append(_("Line %(line)s: a movement cannot be dated in the future.", line=line))
         movement["date"] = date
-        if not movement.get("member_id") and company.pr_wallet_mode == "commercial":
+        if not movement.get("member_id") and company["wallet_mode"] == "commercial":
             movement["contact_id"] = movement["partner_id"]
             movement["partner_id"] = partner[2]
         elif not movement.get("member_id"):
@@ -403,7 +410,6 @@ class _Batch:
 
     def _set_state_and_dates(self, movement, company):
         kind, points, date = movement["kind"], movement["points"], movement["date"]
-        today = fields.Date.context_today(self.model)
         if kind == "reversal":
             target = self.targets[movement["reversed_entry_id"]]
             movement["state"] = target["state"]
@@ -411,13 +417,13 @@ class _Batch:
             movement["expiry_date"] = None
             return
         release = movement.get("release_date")
-        if kind == "earn" and not release and company.pr_pending_days:
-            release = date.date() + timedelta(days=company.pr_pending_days)
+        if kind == "earn" and not release and company["pending_days"]:
+            release = date.date() + timedelta(days=company["pending_days"])
         movement["release_date"] = release or None
-        pending = points > 0 and (movement.get("pending") or (release and release > today))
+        pending = points > 0 and (movement.get("pending") or (release and release > self.today))
         movement["state"] = "pending" if pending else "available"
-        if points > 0 and not movement.get("expiry_date") and company.pr_points_validity_months:
-            movement["expiry_date"] = date.date() + relativedelta(months=company.pr_points_validity_months)
+        if points > 0 and not movement.get("expiry_date") and company["validity_months"]:
+            movement["expiry_date"] = date.date() + relativedelta(months=company["validity_months"])
         movement["expiry_date"] = movement.get("expiry_date") if points > 0 else None
 
     def _raise_errors(self):
@@ -449,9 +455,9 @@ class _Batch:
     # --- writes ---------------------------------------------------------------
 
     def lock_members(self):
+        """Lock the members concerned, in id order (no deadlock), creating those that do not exist yet."""
         pairs = sorted({(m["partner_id"], m["company_id"]) for m in self.todo})
         partners, companies = [list(column) for column in zip(*pairs, strict=True)]
-        self.cr.execute(self._member_insert_sql(partners, companies))
         self.cr.execute(SQL(
             """
             SELECT m.id, m.partner_id, m.company_id, m.points_available, m.tier_id FROM pr_member m
@@ -461,18 +467,24 @@ class _Batch:
             partners, companies,
         ))
         self.members = {(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()}
-
-    def _member_insert_sql(self, partners, companies):
-        return SQL(
-            """
-            INSERT INTO pr_member (partner_id, company_id, points_available, points_pending, points_lifetime,
-                                   points_expiring, points_window, create_uid, create_date, write_uid, write_date)
-            SELECT k.p, k.c, 0, 0, 0, 0, 0, %s, %s, %s, %s
-              FROM unnest(%s::int[], %s::int[]) AS k(p, c)
-            ON CONFLICT (partner_id, company_id) DO NOTHING
-            """,
-            self.env.uid, self.now, self.env.uid, self.now, partners, companies,
-        )
+        missing = [pair for pair in pairs if pair not in self.members]
+        if missing:
+            # A member created at the same time by another transaction makes this one fail to serialize,
+            # and the caller retries: it then finds the member above.
+            self.cr.execute(SQL(
+                """
+                INSERT INTO pr_member (partner_id, company_id, points_available, points_pending, points_lifetime,
+                                       points_expiring, points_window, create_uid, create_date, write_uid,
+                                       write_date)
+                SELECT k.p, k.c, 0, 0, 0, 0, 0, %s, %s, %s, %s FROM unnest(%s::int[], %s::int[]) AS k(p, c)
+                ON CONFLICT (partner_id, company_id) DO NOTHING
+                RETURNING id, partner_id, company_id, points_available, tier_id
+                """,
+                self.env.uid, self.now, self.env.uid, self.now, [p for p, _c in missing], [c for _p, c in missing],
+            ))
+            self.members.update({(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()})
+            if len(self.members) != len(pairs):
+                raise UserError(self._("These points were posted by another user at the same time. Please retry."))
 
     def check_balances(self):
         """Refuse the whole batch if it would spend more than a member has available."""
@@ -526,32 +538,17 @@ class _Batch:
             # Another transaction posted one of these keys since ours started: let the caller retry.
             raise UserError(self._("These points were posted by another user at the same time. Please retry."))
 
-    def move_balances(self):
+    def deltas(self):
+        """``{member_id: (available, pending, earned)}``: how this batch moves each member's balances."""
         delta = defaultdict(lambda: [0, 0, 0])
         for movement in self.todo:
             bucket = delta[movement["member_id"]]
-            if movement["state"] == "available":
-                bucket[0] += movement["points"]
-            else:
-                bucket[1] += movement["points"]
+            available = movement["state"] == "available"
+            bucket[0 if available else 1] += movement["points"]
             target = self.targets.get(movement.get("reversed_entry_id"))
-            earned = movement["kind"] == "earn" or (target and target["kind"] == "earn")
-            if earned and movement["state"] == "available":
+            if available and (movement["kind"] == "earn" or (target and target["kind"] == "earn")):
                 bucket[2] += movement["points"]
-        ids = list(delta)
-        self.cr.execute(SQL(
-            """
-            UPDATE pr_member m
-               SET points_available = m.points_available + d.available,
-                   points_pending = m.points_pending + d.pending,
-                   points_lifetime = m.points_lifetime + d.earned,
-                   write_uid = %s, write_date = %s
-              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[]) AS d(id, available, pending, earned)
-             WHERE m.id = d.id
-            """,
-            self.env.uid, self.now, ids, [delta[i][0] for i in ids], [delta[i][1] for i in ids],
-            [delta[i][2] for i in ids],
-        ))
+        return {member_id: tuple(bucket) for member_id, bucket in delta.items()}
 
     # --- results --------------------------------------------------------------
 

@@ -1,6 +1,7 @@
+from collections import defaultdict
 from datetime import timedelta
 
-from markupsafe import Markup
+from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
 from odoo.tools import SQL
@@ -65,34 +66,60 @@ class PrMember(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _pr_refresh(self, upgrade_only=False):
-        """Recompute window points and points expiring soon, then move tiers, for these members.
+    def _pr_refresh(self, upgrade_only=False, deltas=None):
+        """Move balances by ``deltas``, recompute window points and points expiring soon, and move tiers.
 
-        Upgrades happen at once; with ``upgrade_only`` false (the daily review), members whose review
-        date and grace period are over also go down to the tier they qualify for.
+        All of it in one UPDATE of the members, plus one INSERT of the tier history when tiers change.
+
+        :param deltas: ``{member_id: (available, pending, earned)}`` just posted to the ledger
+        :param upgrade_only: upgrades happen at once; with ``upgrade_only`` false (the daily review),
+            members whose review date and grace period are over also go down to the tier they qualify for.
         """
         if not self:
             return
         today = fields.Date.context_today(self)
         stats = self._pr_read_stats(today)
-        cr = self.env.cr
-        cr.execute(SQL(
+        changes, reviews = self._pr_review_tiers(stats, today, upgrade_only)
+        deltas = deltas or {}
+        ids = list(stats)
+        moves = [deltas.get(member_id, (0, 0, 0)) for member_id in ids]
+        new_tiers = {change[0]: change[2] for change in changes}
+        self.env.cr.execute(SQL(
             """
-            UPDATE pr_member m SET points_window = d.window_points, points_expiring = d.expiring
-              FROM unnest(%s::int[], %s::int[], %s::int[]) AS d(id, window_points, expiring)
+            UPDATE pr_member m
+               SET points_available = m.points_available + d.available,
+                   points_pending = m.points_pending + d.pending,
+                   points_lifetime = m.points_lifetime + d.earned,
+                   points_window = d.window_points,
+                   points_expiring = d.expiring,
+                   tier_id = CASE WHEN d.tier_changed THEN d.tier_id ELSE m.tier_id END,
+                   tier_since = CASE WHEN d.tier_changed THEN %s ELSE m.tier_since END,
+                   review_date = COALESCE(d.review_date, m.review_date),
+                   write_uid = %s, write_date = %s
+              FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::bool[], %s::int[],
+                          %s::date[])
+                   AS d(id, available, pending, earned, window_points, expiring, tier_changed, tier_id, review_date)
              WHERE m.id = d.id
             """,
-            list(stats), [s["window"] for s in stats.values()], [s["expiring"] for s in stats.values()],
+            today, self.env.uid, fields.Datetime.now(), ids,
+            [move[0] for move in moves], [move[1] for move in moves], [move[2] for move in moves],
+            [stats[i]["window"] for i in ids], [stats[i]["expiring"] for i in ids],
+            [i in new_tiers for i in ids], [new_tiers.get(i) for i in ids], [reviews.get(i) for i in ids],
         ))
-        self.invalidate_recordset(["points_window", "points_expiring"])
-        self._pr_review_tiers(stats, today, upgrade_only)
+        self.invalidate_recordset(["points_available", "points_pending", "points_lifetime", "points_window",
+                                   "points_expiring", "tier_id", "tier_since", "review_date"])
+        self._pr_log_tier_changes(changes, stats, today)
 
     def _pr_read_stats(self, today):
-        """Per member: points earned in the tier window, points due to expire, total spent (net of reversals)."""
+        """Per member: its tier and review date, points earned in the tier window, points to expire now and soon."""
         self.env.cr.execute(self._pr_stats_sql(today))
         stats = {}
         for row in self.env.cr.dictfetchall():
             stats[row["id"]] = {
+                "company_id": row["company_id"],
+                "partner_id": row["partner_id"],
+                "tier_id": row["tier_id"],
+                "review_date": row["review_date"],
                 "window": int(row["window_points"]),
                 "expire_now": max(0, int(row["due_now"]) - int(row["spent"])),
                 "expiring": max(0, int(row["due_soon"]) - int(row["spent"])),
@@ -100,6 +127,7 @@ class PrMember(models.Model):
         return stats
 
     def _pr_stats_sql(self, today):
+        # A credit is a lot that debits consume first-to-expire first; its reversals shrink the lot itself.
         return SQL(
             """
             WITH reversals AS (
@@ -111,7 +139,7 @@ class PrMember(models.Model):
                   FROM pr_ledger_entry e LEFT JOIN reversals r ON r.id = e.id
                  WHERE e.member_id = ANY(%(ids)s) AND e.kind <> 'reversal'
             )
-            SELECT m.id,
+            SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.review_date,
                    COALESCE(SUM(n.points) FILTER (WHERE n.kind = 'earn' AND n.state = 'available'
                        AND n.date >= %(today)s::date - make_interval(months => c.pr_tier_window_months)), 0)
                        AS window_points,
@@ -130,37 +158,44 @@ class PrMember(models.Model):
         )
 
     def _pr_review_tiers(self, stats, today, upgrade_only):
-        changes, extended = [], []
-        for company, members in self.grouped("company_id").items():
+        """Decide tier changes and new review dates, writing nothing.
+
+        :return: ``(changes, reviews)``: ``changes`` is a list of ``(member_id, old_tier_id, new_tier_id,
+            reason, points_window)``, ``reviews`` maps member ids to their next review date
+        """
+        changes, reviews = [], {}
+        by_company = defaultdict(list)
+        for member_id, values in stats.items():
+            by_company[values["company_id"]].append(member_id)
+        for company_id, member_ids in by_company.items():
+            company = self.env["res.company"].browse(company_id)
             tiers = self.env["pr.tier"].sudo()._get_ranked(company)
             rank_of = {tier.id: rank for rank, tier in enumerate(tiers)}
-            revenue = members._pr_read_revenue(today) if any(tiers.mapped("min_revenue")) else {}
+            if any(tiers.mapped("min_revenue")):
+                revenue = self.browse(member_ids)._pr_read_revenue(today)
+            else:
+                revenue = {}
             qualified = assign_tiers(
-                [stats[m.id]["window"] for m in members],
-                [revenue.get(m.id, 0.0) for m in members],
+                [stats[i]["window"] for i in member_ids],
+                [revenue.get(i, 0.0) for i in member_ids],
                 [(t.min_points, t.min_revenue) for t in tiers],
             )
             grace = timedelta(days=company.pr_tier_grace_days)
-            for member, qualified_rank in zip(members, qualified.tolist(), strict=True):
-                current = rank_of.get(member.tier_id.id, -1)
-                due = not upgrade_only and (not member.review_date or member.review_date <= today)
-                grace_over = due and (not member.review_date or member.review_date + grace <= today)
+            next_review = today + relativedelta(months=company.pr_tier_window_months)
+            for member_id, qualified_rank in zip(member_ids, qualified.tolist(), strict=True):
+                member = stats[member_id]
+                current = rank_of.get(member["tier_id"], -1)
+                review = member["review_date"]
+                due = not upgrade_only and (not review or review <= today)
+                grace_over = due and (not review or review + grace <= today)
                 new_rank, reason = review_decision(current, qualified_rank, due, grace_over)
                 if reason:
-                    new_tier = tiers[new_rank] if new_rank >= 0 else tiers.browse()
-                    changes.append((member, new_tier, reason, stats[member.id]["window"]))
+                    new_tier = tiers[new_rank].id if new_rank >= 0 else None
+                    changes.append((member_id, member["tier_id"], new_tier, reason, member["window"]))
+                    reviews[member_id] = next_review
                 elif due and qualified_rank >= current:
-                    extended.append(member)
-        self._pr_apply_tier_changes(changes, today)
-        if extended:
-            self.env.cr.execute(SQL(
-                """
-                UPDATE pr_member m SET review_date = %s::date + make_interval(months => c.pr_tier_window_months)
-                  FROM res_company c WHERE c.id = m.company_id AND m.id = ANY(%s)
-                """,
-                today, [m.id for m in extended],
-            ))
-            self.invalidate_recordset(["review_date"])
+                    reviews[member_id] = next_review
+        return changes, reviews
 
     def _pr_read_revenue(self, today):
         """Untaxed invoiced revenue of each member over its company's tier window, in company currency."""
@@ -183,44 +218,33 @@ class PrMember(models.Model):
         ))
         return dict(self.env.cr.fetchall())
 
-    def _pr_apply_tier_changes(self, changes, today):
-        """Move members to their new tier, keep the history and tell it in the customer's chatter."""
+    def _pr_log_tier_changes(self, changes, stats, today):
+        """Keep the history of tier changes, in one INSERT.
+
+        The customers' chatter hears of them from a cron that logs the history in batches (see
+        ``pr.tier.history``), so that posting points never waits for mail messages.
+        """
         if not changes:
             return
+        member_ids, old_tiers, new_tiers, reasons, points = (list(column) for column in zip(*changes, strict=True))
         self.env.cr.execute(SQL(
             """
-            UPDATE pr_member m SET tier_id = d.tier_id, tier_since = %s,
-                   review_date = %s::date + make_interval(months => c.pr_tier_window_months)
-              FROM unnest(%s::int[], %s::int[]) AS d(id, tier_id), res_company c
-             WHERE m.id = d.id AND c.id = m.company_id
+            INSERT INTO pr_tier_history (member_id, partner_id, company_id, date, from_tier_id, to_tier_id, reason,
+                                         points_window, chatter_logged, create_uid, create_date, write_uid,
+                                         write_date)
+            SELECT d.member_id, d.partner_id, d.company_id, %(today)s, d.from_tier, d.to_tier, d.reason, d.points,
+                   FALSE, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM unnest(%(ids)s::int[], %(partners)s::int[], %(companies)s::int[], %(old)s::int[], %(new)s::int[],
+                          %(reasons)s::varchar[], %(points)s::int[])
+                   AS d(member_id, partner_id, company_id, from_tier, to_tier, reason, points)
             """,
-            today, today, [member.id for member, *_ in changes], [tier.id or None for _m, tier, *_ in changes],
+            today=today, uid=self.env.uid, now=fields.Datetime.now(), ids=member_ids,
+            partners=[stats[i]["partner_id"] for i in member_ids], companies=[stats[i]["company_id"] for i in member_ids],
+            old=old_tiers, new=new_tiers, reasons=reasons, points=points,
         ))
-        self.env["pr.tier.history"].sudo().create([
-            {
-                "member_id": member.id,
-                "date": today,
-                "from_tier_id": member.tier_id.id,
-                "to_tier_id": tier.id,
-                "reason": reason,
-                "points_window": points,
-            }
-            for member, tier, reason, points in changes
-        ])
-        reasons = dict(self.env["pr.tier.history"]._fields["reason"]._description_selection(self.env))
-        bodies = {}
-        for member, tier, reason, points in changes:
-            body = self.env._(
-                "Loyalty tier changed from %(old)s to %(new)s (%(reason)s, %(points)s points earned in the "
-                "tier window).",
-                old=member.tier_id.name or self.env._("no tier"),
-                new=tier.name or self.env._("no tier"),
-                reason=reasons[reason],
-                points=points,
-            )
-            bodies[member.partner_id.id] = Markup("<p>%s</p>") % body
-        self.env["res.partner"].browse(list(bodies))._message_log_batch(bodies=bodies)
-        self.invalidate_recordset(["tier_id", "tier_since", "review_date"])
+        self.env.ref("positive_reinforcement.ir_cron_log_tier_changes")._trigger()
+        self.invalidate_recordset(["tier_history_ids"])
+        self.env["pr.tier.history"].invalidate_model()
 
     def _pr_expire_points(self):
         """Post the expiry of points past their date, first to expire first out. Safe to run twice."""

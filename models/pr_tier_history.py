@@ -1,4 +1,6 @@
-from odoo import fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models
 
 
 class PrTierHistory(models.Model):
@@ -16,3 +18,35 @@ class PrTierHistory(models.Model):
         [("upgrade", "Upgrade"), ("downgrade", "Downgrade after review")], required=True, readonly=True
     )
     points_window = fields.Integer(string="Points in Window", readonly=True)
+    chatter_logged = fields.Boolean(readonly=True, help="The change was told in the customer's chatter.")
+
+    _chatter_pending_idx = models.Index("(id) WHERE chatter_logged IS NOT TRUE")
+
+    def _log_in_chatter(self):
+        """Tell these tier changes in the customers' chatter, one note per change, in batch."""
+        reasons = dict(self._fields["reason"]._description_selection(self.env))
+        bodies = {}
+        for change in self.sorted("id"):
+            body = self.env._(
+                "Loyalty tier changed from %(old)s to %(new)s on %(date)s (%(reason)s, %(points)s points earned "
+                "in the tier window).",
+                old=change.from_tier_id.name or self.env._("no tier"),
+                new=change.to_tier_id.name or self.env._("no tier"),
+                date=change.date,
+                reason=reasons[change.reason],
+                points=change.points_window,
+            )
+            partner_id = change.partner_id.id
+            bodies[partner_id] = bodies.get(partner_id, Markup()) + Markup("<p>%s</p>") % body
+        self.partner_id._message_log_batch(bodies=bodies)
+        self.chatter_logged = True
+
+    @api.model
+    def _cron_log_tier_changes(self, batch_size=500):
+        cron = self.env["ir.cron"]
+        domain = [("chatter_logged", "=", False)]
+        cron._commit_progress(remaining=self.search_count(domain))
+        while batch := self.search(domain, order="id", limit=batch_size):
+            batch._log_in_chatter()
+            if not cron._commit_progress(len(batch)):
+                break

@@ -23,7 +23,11 @@ class TestTiers(PositiveReinforcementCase):
             self.assertEqual(history.mapped("to_tier_id"), self.bronze | self.silver)
             self.assertEqual(history[-1].from_tier_id, self.bronze)
             self.assertEqual(history[-1].reason, "upgrade")
+            with self.enter_registry_test_mode():
+                self.env.ref("positive_reinforcement.ir_cron_log_tier_changes").method_direct_trigger()
             self.assertIn("Test Silver", self.alice.message_ids[0].body)
+            self.assertIn("Test Bronze", self.alice.message_ids[0].body)
+            self.assertTrue(all(history.mapped("chatter_logged")))
             self.assertEqual(self.alice.pr_tier_id, self.silver)
 
     def test_spending_never_demotes(self):
