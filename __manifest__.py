@@ -3,7 +3,6 @@
     "version": "19.0.1.0.0",
     "category": "Sales/CRM",
     "summary": "Reward the customer behaviours you want: loyalty tiers, an exact points ledger, rules and measurement",
-    "description": "Turns Odoo CRM into a positive-reinforcement engine: loyalty tiers and an append-only reward ledger.",
     "author": "Positive Reinforcement Contributors",
     "website": "https://github.com/positive-reinforcement/positive_reinforcement",
     "license": "LGPL-3",
@@ -37,5 +36,4 @@
         "demo/res_partner_demo.xml",
     ],
     "application": True,
-    "installable": True,
 }

@@ -23,9 +23,26 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 RAW_COLUMNS = (
-    "member_id", "partner_id", "contact_id", "company_id", "date", "kind", "points", "state", "release_date",
-    "expiry_date", "tier_id", "source_model", "source_id", "reason", "reversed_entry_id", "idempotency_key",
-    "create_uid", "create_date", "write_uid", "write_date",
+    "member_id",
+    "partner_id",
+    "contact_id",
+    "company_id",
+    "date",
+    "kind",
+    "points",
+    "state",
+    "release_date",
+    "expiry_date",
+    "tier_id",
+    "source_model",
+    "source_id",
+    "reason",
+    "reversed_entry_id",
+    "idempotency_key",
+    "create_uid",
+    "create_date",
+    "write_uid",
+    "write_date",
 )
 
 
@@ -49,12 +66,14 @@ def seed_customers(env, count):
 
 def seed_tiers(env):
     env["pr.tier"].search([]).action_archive()
-    env["pr.tier"].create([
-        {"name": "Bronze", "min_points": 0},
-        {"name": "Silver", "min_points": 500, "multiplier": 1.25},
-        {"name": "Gold", "min_points": 1500, "multiplier": 1.5},
-        {"name": "Platinum", "min_points": 4000, "multiplier": 2.0},
-    ])
+    env["pr.tier"].create(
+        [
+            {"name": "Bronze", "min_points": 0},
+            {"name": "Silver", "min_points": 500, "multiplier": 1.25},
+            {"name": "Gold", "min_points": 1500, "multiplier": 1.5},
+            {"name": "Platinum", "min_points": 4000, "multiplier": 2.0},
+        ]
+    )
 
 
 def make_movements(partner_ids, count, seed=42):
@@ -74,10 +93,16 @@ def make_movements(partner_ids, count, seed=42):
         else:
             kind, points = "earn", rng.randrange(5, 400)
         balance[partner] += points
-        movements.append({
-            "partner_id": partner, "kind": kind, "points": points, "date": date,
-            "reason": kind, "idempotency_key": f"bench:{index}",
-        })
+        movements.append(
+            {
+                "partner_id": partner,
+                "kind": kind,
+                "points": points,
+                "date": date,
+                "reason": kind,
+                "idempotency_key": f"bench:{index}",
+            }
+        )
     return movements
 
 
@@ -99,11 +124,30 @@ def raw_rows(env, movements):
     rows = []
     for m in movements:
         expiry = (m["date"] + timedelta(days=365)).date() if m["points"] > 0 else None
-        rows.append((
-            members[m["partner_id"]], m["partner_id"], m["partner_id"], company.id, m["date"], m["kind"], m["points"],
-            "available", None, expiry, None, None, None, m["reason"], None, m["idempotency_key"] + ":raw",
-            SUPERUSER_ID, now, SUPERUSER_ID, now,
-        ))
+        rows.append(
+            (
+                members[m["partner_id"]],
+                m["partner_id"],
+                m["partner_id"],
+                company.id,
+                m["date"],
+                m["kind"],
+                m["points"],
+                "available",
+                None,
+                expiry,
+                None,
+                None,
+                None,
+                m["reason"],
+                None,
+                m["idempotency_key"] + ":raw",
+                SUPERUSER_ID,
+                now,
+                SUPERUSER_ID,
+                now,
+            )
+        )
     return rows
 
 
@@ -114,15 +158,19 @@ def run(database, customers, count, batch_size):
         partner_ids = seed_customers(env, customers)
         seed_tiers(env)
     movements = make_movements(partner_ids, count)
-    batches = [movements[i:i + batch_size] for i in range(0, count, batch_size)]
+    batches = [movements[i : i + batch_size] for i in range(0, count, batch_size)]
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         rows = raw_rows(env, movements)
         start = time.perf_counter()
         for i in range(0, len(rows), batch_size):
-            execute_values(cr._obj, f"INSERT INTO pr_ledger_entry ({', '.join(RAW_COLUMNS)}) VALUES %s",
-                           rows[i:i + batch_size], page_size=batch_size)
+            execute_values(
+                cr._obj,
+                f"INSERT INTO pr_ledger_entry ({', '.join(RAW_COLUMNS)}) VALUES %s",
+                rows[i : i + batch_size],
+                page_size=batch_size,
+            )
         raw_seconds = time.perf_counter() - start
         cr.rollback()
 
@@ -141,15 +189,19 @@ def run(database, customers, count, batch_size):
         posted, total = cr.fetchone()
         cr.execute("SELECT SUM(points_available + points_pending) FROM pr_member")
         balances = cr.fetchone()[0]
-        cr.execute("SELECT t.name->>'en_US', COUNT(*) FROM pr_member m JOIN pr_tier t ON t.id = m.tier_id "
-                   "GROUP BY 1 ORDER BY 2 DESC")
+        cr.execute(
+            "SELECT t.name->>'en_US', COUNT(*) FROM pr_member m JOIN pr_tier t ON t.id = m.tier_id "
+            "GROUP BY 1 ORDER BY 2 DESC"
+        )
         tiers = cr.fetchall()
     assert posted == count and total == balances, (posted, total, balances)
 
     print(f"customers: {customers}, movements: {count}, batch size: {batch_size}")
     print(f"raw SQL insert:   {raw_seconds:8.2f} s  {count / raw_seconds:10.0f} entries/s")
-    print(f"ledger service:   {service_seconds:8.2f} s  {count / service_seconds:10.0f} entries/s "
-          "(validation, locks, balances, tiers, history, commit per batch)")
+    print(
+        f"ledger service:   {service_seconds:8.2f} s  {count / service_seconds:10.0f} entries/s "
+        "(validation, locks, balances, tiers, history, commit per batch)"
+    )
     print(f"ratio service/raw: {service_seconds / raw_seconds:.2f}x")
     print(f"queries per batch: min {min(queries)}, max {max(queries)}, mean {sum(queries) / len(queries):.1f}")
     print(f"ledger total {total} points = member balances {balances}; tiers: {tiers}")

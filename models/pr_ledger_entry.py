@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -62,12 +63,22 @@ class PrLedgerEntry(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    member_id = fields.Many2one("pr.member", string="Member", required=True, readonly=True, index=True,
-                                ondelete="restrict")
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, index=True,
-                                 ondelete="restrict", help="The customer who holds the points.")
-    contact_id = fields.Many2one("res.partner", string="Contact", readonly=True, ondelete="restrict",
-                                 help="The contact whose action the entry records.")
+    member_id = fields.Many2one("pr.member", required=True, readonly=True, index=True, ondelete="restrict")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        help="The customer who holds the points.",
+    )
+    contact_id = fields.Many2one(
+        "res.partner",
+        readonly=True,
+        ondelete="restrict",
+        help="The contact whose action the entry records.",
+    )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="restrict")
     date = fields.Datetime(required=True, readonly=True)
     kind = fields.Selection(KINDS, required=True, readonly=True)
@@ -75,18 +86,25 @@ class PrLedgerEntry(models.Model):
     state = fields.Selection([("pending", "Pending"), ("available", "Available")], required=True, readonly=True)
     release_date = fields.Date(readonly=True, help="Pending points become available on this date.")
     expiry_date = fields.Date(readonly=True, index="btree_not_null")
-    tier_id = fields.Many2one("pr.tier", string="Tier", readonly=True, ondelete="restrict",
-                              help="The customer's tier when the entry was posted.")
-    source_model = fields.Char(string="Source Model", readonly=True)
+    tier_id = fields.Many2one(
+        "pr.tier",
+        readonly=True,
+        ondelete="restrict",
+        help="The customer's tier when the entry was posted.",
+    )
+    source_model = fields.Char(readonly=True)
     source_id = fields.Many2oneReference(string="Source ID", model_field="source_model", readonly=True)
-    source_ref = fields.Reference(selection="_selection_source_ref", string="Source Document",
-                                  compute="_compute_source_ref")
+    source_ref = fields.Reference(
+        selection="_selection_source_ref", string="Source Document", compute="_compute_source_ref"
+    )
     reason = fields.Char(readonly=True)
-    reversed_entry_id = fields.Many2one("pr.ledger.entry", string="Reverses", readonly=True,
-                                        index="btree_not_null", ondelete="restrict")
+    reversed_entry_id = fields.Many2one(
+        "pr.ledger.entry", string="Reverses", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
     reversal_entry_ids = fields.One2many("pr.ledger.entry", "reversed_entry_id", string="Reversals")
-    reversible_points = fields.Integer(compute="_compute_reversible_points",
-                                       help="Points of this entry not reversed yet.")
+    reversible_points = fields.Integer(
+        compute="_compute_reversible_points", help="Points of this entry not reversed yet."
+    )
     idempotency_key = fields.Char(required=True, readonly=True, copy=False)
 
     _idempotency_key_uniq = models.UniqueIndex(
@@ -134,17 +152,17 @@ class PrLedgerEntry(models.Model):
     # ------------------------------------------------------------
 
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
         return self._post_movements(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("Posted ledger entries cannot be modified. Post a reversal instead."))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_posted(self):
         raise UserError(self.env._("Posted ledger entries cannot be deleted. Post a reversal instead."))
 
-    def copy(self, default=None):
+    def copy(self, default=None):  # pylint: disable=method-required-super
         raise UserError(self.env._("Ledger entries cannot be duplicated."))
 
     # ------------------------------------------------------------
@@ -220,18 +238,22 @@ class PrLedgerEntry(models.Model):
             where = SQL("e.state = 'pending' AND e.id = ANY(%s)", entries.ids)
         else:
             where = SQL("e.state = 'pending' AND e.release_date <= %s", today)
-        cr.execute(SQL(
-            "SELECT e.id, e.member_id FROM pr_ledger_entry e WHERE %s ORDER BY e.id %s",
-            where, SQL("LIMIT %s", limit) if limit else SQL(),
-        ))
+        cr.execute(
+            SQL(
+                "SELECT e.id, e.member_id FROM pr_ledger_entry e WHERE %s ORDER BY e.id %s",
+                where,
+                SQL("LIMIT %s", limit) if limit else SQL(),
+            )
+        )
         rows = cr.fetchall()
         if not rows:
             return 0
         entry_ids = [row[0] for row in rows]
         member_ids = sorted({row[1] for row in rows})
         cr.execute(SQL("SELECT id FROM pr_member WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", member_ids))
-        cr.execute(SQL(
-            """
+        cr.execute(
+            SQL(
+                """
             WITH released AS (
                 UPDATE pr_ledger_entry SET state = 'available', write_uid = %(uid)s, write_date = %(now)s
                  WHERE id = ANY(%(ids)s) AND state = 'pending'
@@ -242,8 +264,11 @@ class PrLedgerEntry(models.Model):
               FROM released r LEFT JOIN pr_ledger_entry t ON t.id = r.reversed_entry_id
              GROUP BY r.member_id
             """,
-            uid=self.env.uid, now=fields.Datetime.now(), ids=entry_ids,
-        ))
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                ids=entry_ids,
+            )
+        )
         deltas = {member_id: (points, -points, earned) for member_id, points, earned in cr.fetchall()}
         self._invalidate_balances()
         self.env["pr.member"].browse(member_ids)._pr_refresh(upgrade_only=True, deltas=deltas)
@@ -301,21 +326,27 @@ class _Batch:
         self.targets = {}
         if not target_ids:
             return
-        self.cr.execute(SQL(
-            """
+        self.cr.execute(
+            SQL(
+                """
             SELECT e.id, e.member_id, e.partner_id, e.company_id, e.kind, e.points, e.state, e.release_date,
                    e.points + COALESCE((SELECT SUM(r.points) FROM pr_ledger_entry r
                                          WHERE r.reversed_entry_id = e.id), 0) AS reversible
               FROM pr_ledger_entry e WHERE e.id = ANY(%s)
             """,
-            target_ids,
-        ))
+                target_ids,
+            )
+        )
         self.targets = {row["id"]: row for row in self.cr.dictfetchall()}
         for movement in self.movements:
             target = self.targets.get(movement.get("reversed_entry_id"))
             if target:
-                movement.update(kind="reversal", member_id=target["member_id"],
-                                partner_id=target["partner_id"], company_id=target["company_id"])
+                movement.update(
+                    kind="reversal",
+                    member_id=target["member_id"],
+                    partner_id=target["partner_id"],
+                    company_id=target["company_id"],
+                )
 
     def _resolve_partners(self):
         member_ids = [m["member_id"] for m in self.movements if m.get("member_id")]
@@ -327,9 +358,9 @@ class _Batch:
                 if movement.get("member_id") in self.member_partner:
                     movement["partner_id"], movement["company_id"] = self.member_partner[movement["member_id"]]
         partner_ids = [m["partner_id"] for m in self.movements if isinstance(m.get("partner_id"), int)]
-        self.cr.execute(SQL(
-            "SELECT id, active, commercial_partner_id, company_id FROM res_partner WHERE id = ANY(%s)", partner_ids
-        ))
+        self.cr.execute(
+            SQL("SELECT id, active, commercial_partner_id, company_id FROM res_partner WHERE id = ANY(%s)", partner_ids)
+        )
         self.partners = {row[0]: row for row in self.cr.fetchall()}
         company_ids = {m.get("company_id") or self.env.company.id for m in self.movements}
         allowed = set(self.env.companies.ids)
@@ -344,43 +375,43 @@ class _Batch:
         }
 
     def _check_movement(self, line, movement):
-        _ = self._
         movement.setdefault("company_id", self.env.company.id)
         company = self.companies.get(movement["company_id"])
         partner = self.partners.get(movement.get("partner_id"))
         points = movement.get("points")
         kind = movement.get("kind")
         if company is None:
-            self.errors.append(_("Line %(line)s: the company is unknown or not allowed.", line=line))
+            self.errors.append(self._("Line %(line)s: the company is unknown or not allowed.", line=line))
             return
         if movement.get("reversed_entry_id") and movement["reversed_entry_id"] not in self.targets:
-            self.errors.append(_("Line %(line)s: the entry to reverse does not exist.", line=line))
+            self.errors.append(self._("Line %(line)s: the entry to reverse does not exist.", line=line))
             return
         if movement.get("member_id") and movement["member_id"] not in self.member_partner:
-            self.errors.append(_("Line %(line)s: the loyalty member does not exist.", line=line))
+            self.errors.append(self._("Line %(line)s: the loyalty member does not exist.", line=line))
             return
         if not partner or not partner[1]:
-            self.errors.append(_("Line %(line)s: the customer is unknown or archived.", line=line))
+            self.errors.append(self._("Line %(line)s: the customer is unknown or archived.", line=line))
             return
         if partner[3] and partner[3] != movement["company_id"]:
-            self.errors.append(_("Line %(line)s: the customer belongs to another company.", line=line))
+            self.errors.append(self._("Line %(line)s: the customer belongs to another company.", line=line))
             return
         if not isinstance(points, int) or isinstance(points, bool) or not points:
-            self.errors.append(_("Line %(line)s: the points must be a whole number other than zero.", line=line))
+            self.errors.append(self._("Line %(line)s: the points must be a whole number other than zero.", line=line))
             return
         if kind not in KIND_CODES:
-            self.errors.append(_("Line %(line)s: unknown kind of movement.", line=line))
+            self.errors.append(self._("Line %(line)s: unknown kind of movement.", line=line))
             return
         if kind == "reversal":
             self._check_reversal(line, movement)
         elif kind == "earn" and points < 0 or kind in DEBIT_KINDS and points > 0:
-            self.errors.append(_("Line %(line)s: earned points must be positive, redeemed or expired points "
-                                 "negative.", line=line))
+            self.errors.append(
+                self._("Line %(line)s: earned points must be positive, redeemed or expired points negative.", line=line)
+            )
         date = movement.get("date") or self.now
         if not isinstance(date, datetime):
             date = fields.Datetime.to_datetime(date)
         if date > self.latest:
-            self.errors.append(_("Line %(line)s: a movement cannot be dated in the future.", line=line))
+            self.errors.append(self._("Line %(line)s: a movement cannot be dated in the future.", line=line))
         movement["date"] = date
         if not movement.get("member_id") and company["wallet_mode"] == "commercial":
             movement["contact_id"] = movement["partner_id"]
@@ -398,15 +429,17 @@ class _Batch:
         elif target["kind"] == "reversal":
             self.errors.append(self._("Line %(line)s: a reversal cannot be reversed.", line=line))
         elif (movement["points"] > 0) == (target["points"] > 0):
-            self.errors.append(self._("Line %(line)s: a reversal moves points in the opposite direction.",
-                                      line=line))
+            self.errors.append(self._("Line %(line)s: a reversal moves points in the opposite direction.", line=line))
         else:
             target["reversible"] += movement["points"]
             if (target["reversible"] > 0) != (target["points"] > 0) and target["reversible"]:
-                self.errors.append(self._(
-                    "Line %(line)s: the reversal exceeds what remains of the entry (%(left)s points).",
-                    line=line, left=target["reversible"] - movement["points"],
-                ))
+                self.errors.append(
+                    self._(
+                        "Line %(line)s: the reversal exceeds what remains of the entry (%(left)s points).",
+                        line=line,
+                        left=target["reversible"] - movement["points"],
+                    )
+                )
 
     def _set_state_and_dates(self, movement, company):
         kind, points, date = movement["kind"], movement["points"], movement["date"]
@@ -436,14 +469,17 @@ class _Batch:
     def _resolve_idempotency(self):
         keys = {(m["company_id"], m["idempotency_key"]) for m in self.movements}
         companies, values = zip(*keys, strict=True)
-        self.cr.execute(SQL(
-            """
+        self.cr.execute(
+            SQL(
+                """
             SELECT e.company_id, e.idempotency_key, e.id FROM pr_ledger_entry e
               JOIN unnest(%s::int[], %s::varchar[]) AS k(company_id, key)
                 ON e.company_id = k.company_id AND e.idempotency_key = k.key
             """,
-            list(companies), list(values),
-        ))
+                list(companies),
+                list(values),
+            )
+        )
         self.existing = {(row[0], row[1]): row[2] for row in self.cr.fetchall()}
         seen = set()
         for movement in self.movements:
@@ -458,21 +494,25 @@ class _Batch:
         """Lock the members concerned, in id order (no deadlock), creating those that do not exist yet."""
         pairs = sorted({(m["partner_id"], m["company_id"]) for m in self.todo})
         partners, companies = [list(column) for column in zip(*pairs, strict=True)]
-        self.cr.execute(SQL(
-            """
+        self.cr.execute(
+            SQL(
+                """
             SELECT m.id, m.partner_id, m.company_id, m.points_available, m.tier_id FROM pr_member m
               JOIN unnest(%s::int[], %s::int[]) AS k(p, c) ON m.partner_id = k.p AND m.company_id = k.c
              ORDER BY m.id FOR NO KEY UPDATE OF m
             """,
-            partners, companies,
-        ))
+                partners,
+                companies,
+            )
+        )
         self.members = {(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()}
         missing = [pair for pair in pairs if pair not in self.members]
         if missing:
             # A member created at the same time by another transaction makes this one fail to serialize,
             # and the caller retries: it then finds the member above.
-            self.cr.execute(SQL(
-                """
+            self.cr.execute(
+                SQL(
+                    """
                 INSERT INTO pr_member (partner_id, company_id, points_available, points_pending, points_lifetime,
                                        points_expiring, points_window, create_uid, create_date, write_uid,
                                        write_date)
@@ -480,8 +520,14 @@ class _Batch:
                 ON CONFLICT (partner_id, company_id) DO NOTHING
                 RETURNING id, partner_id, company_id, points_available, tier_id
                 """,
-                self.env.uid, self.now, self.env.uid, self.now, [p for p, _c in missing], [c for _p, c in missing],
-            ))
+                    self.env.uid,
+                    self.now,
+                    self.env.uid,
+                    self.now,
+                    [p for p, _c in missing],
+                    [c for _p, c in missing],
+                )
+            )
             self.members.update({(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()})
             if len(self.members) != len(pairs):
                 raise UserError(self._("These points were posted by another user at the same time. Please retry."))
@@ -499,40 +545,67 @@ class _Batch:
             if movement["points"] < 0 and movement["kind"] != "reversal":
                 spends.add(member["id"])
         short = [
-            member for member in self.members.values()
+            member
+            for member in self.members.values()
             if member["id"] in spends and member["points_available"] + delta[member["id"]] < 0
         ]
         if short:
-            names = dict(self.env["res.partner"].browse([m["partner_id"] for m in short]).sudo().mapped(
-                lambda p: (p.id, p.display_name)))
+            names = dict(
+                self.env["res.partner"]
+                .browse([m["partner_id"] for m in short])
+                .sudo()
+                .mapped(lambda p: (p.id, p.display_name))
+            )
             self.errors = [
-                self._("%(customer)s has %(available)s points available, %(missing)s short.",
-                       customer=names[m["partner_id"]], available=m["points_available"],
-                       missing=-(m["points_available"] + delta[m["id"]]))
+                self._(
+                    "%(customer)s has %(available)s points available, %(missing)s short.",
+                    customer=names[m["partner_id"]],
+                    available=m["points_available"],
+                    missing=-(m["points_available"] + delta[m["id"]]),
+                )
                 for m in short
             ]
             self._raise_errors()
 
     def insert(self):
         columns = {
-            "member_id": "int", "partner_id": "int", "contact_id": "int", "company_id": "int",
-            "date": "timestamp", "kind": "varchar", "points": "int", "state": "varchar", "release_date": "date",
-            "expiry_date": "date", "tier_id": "int", "source_model": "varchar", "source_id": "int",
-            "reason": "varchar", "reversed_entry_id": "int", "idempotency_key": "varchar",
+            "member_id": "int",
+            "partner_id": "int",
+            "contact_id": "int",
+            "company_id": "int",
+            "date": "timestamp",
+            "kind": "varchar",
+            "points": "int",
+            "state": "varchar",
+            "release_date": "date",
+            "expiry_date": "date",
+            "tier_id": "int",
+            "source_model": "varchar",
+            "source_id": "int",
+            "reason": "varchar",
+            "reversed_entry_id": "int",
+            "idempotency_key": "varchar",
         }
         arrays = [[movement.get(column) or None for movement in self.todo] for column in columns]
-        self.cr.execute(SQL(
-            """
+        self.cr.execute(
+            SQL(
+                """
             INSERT INTO pr_ledger_entry (%s, create_uid, create_date, write_uid, write_date)
             SELECT *, %s, %s, %s, %s FROM unnest(%s)
             ON CONFLICT (company_id, idempotency_key) DO NOTHING
             RETURNING company_id, idempotency_key, id
             """,
-            SQL(", ").join(SQL.identifier(column) for column in columns),
-            self.env.uid, self.now, self.env.uid, self.now,
-            SQL(", ").join(SQL("%s::%s[]", values, SQL(sql_type)) for values, sql_type in
-                           zip(arrays, columns.values(), strict=True)),
-        ))
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                self.env.uid,
+                self.now,
+                self.env.uid,
+                self.now,
+                SQL(", ").join(
+                    SQL("%s::%s[]", values, SQL(sql_type))
+                    for values, sql_type in zip(arrays, columns.values(), strict=True)
+                ),
+            )
+        )
         self.inserted = {(row[0], row[1]): row[2] for row in self.cr.fetchall()}
         if len(self.inserted) != len(self.todo):
             # Another transaction posted one of these keys since ours started: let the caller retry.
@@ -577,60 +650,68 @@ class PrLedgerEntryDemo(models.Model):
         rhythm = {partner: rng.uniform(0.35, 0.95) for partner in partners}
         for month in range(months, 0, -1):
             day = now - relativedelta(months=month, days=rng.randint(0, 20))
-            entries = self._post_movements([
-                {
-                    "partner_id": partner.id,
-                    "kind": "earn",
-                    "points": rng.randrange(40, 520, 10),
-                    "date": day,
-                    "reason": self.env._("Purchase"),
-                    "idempotency_key": f"demo:earn:{partner.id}:{month}",
-                }
-                for partner in partners
-                if rng.random() < rhythm[partner]
-            ])
-            self._post_movements([
-                {
-                    "reversed_entry_id": entry.id,
-                    "points": -(entry.points // 2),
-                    "date": day + timedelta(days=9),
-                    "reason": self.env._("Partial return"),
-                    "idempotency_key": f"demo:return:{entry.id}",
-                }
-                for entry in entries
-                if rng.random() < 0.08
-            ])
+            entries = self._post_movements(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "kind": "earn",
+                        "points": rng.randrange(40, 520, 10),
+                        "date": day,
+                        "reason": self.env._("Purchase"),
+                        "idempotency_key": f"demo:earn:{partner.id}:{month}",
+                    }
+                    for partner in partners
+                    if rng.random() < rhythm[partner]
+                ]
+            )
+            self._post_movements(
+                [
+                    {
+                        "reversed_entry_id": entry.id,
+                        "points": -(entry.points // 2),
+                        "date": day + timedelta(days=9),
+                        "reason": self.env._("Partial return"),
+                        "idempotency_key": f"demo:return:{entry.id}",
+                    }
+                    for entry in entries
+                    if rng.random() < 0.08
+                ]
+            )
             members = self.env["pr.member"].search([("partner_id", "in", partners.commercial_partner_id.ids)])
-            self._post_movements([
+            self._post_movements(
+                [
+                    {
+                        "member_id": member.id,
+                        "kind": "redeem",
+                        "points": -(member.points_available // 200 * 100),
+                        "date": day + timedelta(days=12),
+                        "reason": self.env._("Discount coupon"),
+                        "idempotency_key": f"demo:redeem:{member.id}:{month}",
+                    }
+                    for member in members
+                    if member.points_available >= 400 and rng.random() < 0.3
+                ]
+            )
+        self._post_movements(
+            [
                 {
-                    "member_id": member.id,
-                    "kind": "redeem",
-                    "points": -(member.points_available // 200 * 100),
-                    "date": day + timedelta(days=12),
-                    "reason": self.env._("Discount coupon"),
-                    "idempotency_key": f"demo:redeem:{member.id}:{month}",
-                }
-                for member in members
-                if member.points_available >= 400 and rng.random() < 0.3
-            ])
-        self._post_movements([
-            {
-                "partner_id": partners[0].id,
-                "kind": "adjust",
-                "points": 150,
-                "reason": self.env._("Goodwill gesture after a late delivery"),
-                "idempotency_key": "demo:goodwill",
-            },
-            *[
-                {
-                    "partner_id": partner.id,
-                    "kind": "earn",
-                    "points": rng.randrange(60, 300, 10),
-                    "release_date": fields.Date.context_today(self) + timedelta(days=14),
-                    "reason": self.env._("Purchase"),
-                    "idempotency_key": f"demo:recent:{partner.id}",
-                }
-                for partner in partners[:4]
-            ],
-        ])
-        self.env["pr.member"].search([])._pr_expire_points()
+                    "partner_id": partners[0].id,
+                    "kind": "adjust",
+                    "points": 150,
+                    "reason": self.env._("Goodwill gesture after a late delivery"),
+                    "idempotency_key": "demo:goodwill",
+                },
+                *[
+                    {
+                        "partner_id": partner.id,
+                        "kind": "earn",
+                        "points": rng.randrange(60, 300, 10),
+                        "release_date": fields.Date.context_today(self) + timedelta(days=14),
+                        "reason": self.env._("Purchase"),
+                        "idempotency_key": f"demo:recent:{partner.id}",
+                    }
+                    for partner in partners[:4]
+                ],
+            ]
+        )
+        self.env["pr.member"].search([("partner_id", "in", partners.commercial_partner_id.ids)])._pr_expire_points()

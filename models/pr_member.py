@@ -27,7 +27,7 @@ class PrMember(models.Model):
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="restrict")
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="restrict")
-    tier_id = fields.Many2one("pr.tier", string="Tier", readonly=True, index="btree_not_null", ondelete="restrict")
+    tier_id = fields.Many2one("pr.tier", readonly=True, index="btree_not_null", ondelete="restrict")
     tier_color = fields.Integer(related="tier_id.color")
     tier_since = fields.Date(readonly=True)
     review_date = fields.Date(
@@ -52,7 +52,7 @@ class PrMember(models.Model):
         help="Points earned over the rolling tier window: what the tier follows from.",
     )
     entry_ids = fields.One2many("pr.ledger.entry", "member_id", string="Ledger")
-    tier_history_ids = fields.One2many("pr.tier.history", "member_id", string="Tier History")
+    tier_history_ids = fields.One2many("pr.tier.history", "member_id")
 
     _partner_company_uniq = models.Constraint(
         "UNIQUE(partner_id, company_id)", "A customer is a member only once per company."
@@ -84,8 +84,9 @@ class PrMember(models.Model):
         ids = list(stats)
         moves = [deltas.get(member_id, (0, 0, 0)) for member_id in ids]
         new_tiers = {change[0]: change[2] for change in changes}
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             UPDATE pr_member m
                SET points_available = m.points_available + d.available,
                    points_pending = m.points_pending + d.pending,
@@ -101,13 +102,32 @@ class PrMember(models.Model):
                    AS d(id, available, pending, earned, window_points, expiring, tier_changed, tier_id, review_date)
              WHERE m.id = d.id
             """,
-            today, self.env.uid, fields.Datetime.now(), ids,
-            [move[0] for move in moves], [move[1] for move in moves], [move[2] for move in moves],
-            [stats[i]["window"] for i in ids], [stats[i]["expiring"] for i in ids],
-            [i in new_tiers for i in ids], [new_tiers.get(i) for i in ids], [reviews.get(i) for i in ids],
-        ))
-        self.invalidate_recordset(["points_available", "points_pending", "points_lifetime", "points_window",
-                                   "points_expiring", "tier_id", "tier_since", "review_date"])
+                today,
+                self.env.uid,
+                fields.Datetime.now(),
+                ids,
+                [move[0] for move in moves],
+                [move[1] for move in moves],
+                [move[2] for move in moves],
+                [stats[i]["window"] for i in ids],
+                [stats[i]["expiring"] for i in ids],
+                [i in new_tiers for i in ids],
+                [new_tiers.get(i) for i in ids],
+                [reviews.get(i) for i in ids],
+            )
+        )
+        self.invalidate_recordset(
+            [
+                "points_available",
+                "points_pending",
+                "points_lifetime",
+                "points_window",
+                "points_expiring",
+                "tier_id",
+                "tier_since",
+                "review_date",
+            ]
+        )
         self._pr_log_tier_changes(changes, stats, today)
 
     def _pr_read_stats(self, today):
@@ -154,7 +174,9 @@ class PrMember(models.Model):
              WHERE m.id = ANY(%(ids)s)
              GROUP BY m.id, c.pr_tier_window_months
             """,
-            ids=self.ids, today=today, soon=today + timedelta(days=EXPIRING_SOON_DAYS),
+            ids=self.ids,
+            today=today,
+            soon=today + timedelta(days=EXPIRING_SOON_DAYS),
         )
 
     def _pr_review_tiers(self, stats, today, upgrade_only):
@@ -199,10 +221,20 @@ class PrMember(models.Model):
 
     def _pr_read_revenue(self, today):
         """Untaxed invoiced revenue of each member over its company's tier window, in company currency."""
-        self.env["account.move"].flush_model(["move_type", "state", "partner_id", "commercial_partner_id",
-                                               "company_id", "invoice_date", "amount_untaxed_signed"])
-        self.env.cr.execute(SQL(
-            """
+        self.env["account.move"].flush_model(
+            [
+                "move_type",
+                "state",
+                "partner_id",
+                "commercial_partner_id",
+                "company_id",
+                "invoice_date",
+                "amount_untaxed_signed",
+            ]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT m.id, COALESCE(SUM(am.amount_untaxed_signed), 0)
               FROM pr_member m
               JOIN res_company c ON c.id = m.company_id
@@ -214,8 +246,10 @@ class PrMember(models.Model):
              WHERE m.id = ANY(%s)
              GROUP BY m.id
             """,
-            today, self.ids,
-        ))
+                today,
+                self.ids,
+            )
+        )
         return dict(self.env.cr.fetchall())
 
     def _pr_log_tier_changes(self, changes, stats, today):
@@ -227,8 +261,9 @@ class PrMember(models.Model):
         if not changes:
             return
         member_ids, old_tiers, new_tiers, reasons, points = (list(column) for column in zip(*changes, strict=True))
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             INSERT INTO pr_tier_history (member_id, partner_id, company_id, date, from_tier_id, to_tier_id, reason,
                                          points_window, chatter_logged, create_uid, create_date, write_uid,
                                          write_date)
@@ -238,10 +273,18 @@ class PrMember(models.Model):
                           %(reasons)s::varchar[], %(points)s::int[])
                    AS d(member_id, partner_id, company_id, from_tier, to_tier, reason, points)
             """,
-            today=today, uid=self.env.uid, now=fields.Datetime.now(), ids=member_ids,
-            partners=[stats[i]["partner_id"] for i in member_ids], companies=[stats[i]["company_id"] for i in member_ids],
-            old=old_tiers, new=new_tiers, reasons=reasons, points=points,
-        ))
+                today=today,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                ids=member_ids,
+                partners=[stats[i]["partner_id"] for i in member_ids],
+                companies=[stats[i]["company_id"] for i in member_ids],
+                old=old_tiers,
+                new=new_tiers,
+                reasons=reasons,
+                points=points,
+            )
+        )
         self.env.ref("positive_reinforcement.ir_cron_log_tier_changes")._trigger()
         self.invalidate_recordset(["tier_history_ids"])
         self.env["pr.tier.history"].invalidate_model()

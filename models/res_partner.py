@@ -6,11 +6,13 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     pr_member_id = fields.Many2one("pr.member", string="Loyalty Membership", compute="_compute_pr_member")
-    pr_tier_id = fields.Many2one("pr.tier", string="Loyalty Tier", compute="_compute_pr_member",
-                                 search="_search_pr_tier_id")
+    pr_tier_id = fields.Many2one(
+        "pr.tier", string="Loyalty Tier", compute="_compute_pr_member", search="_search_pr_tier_id"
+    )
     pr_tier_color = fields.Integer(compute="_compute_pr_member")
-    pr_points_available = fields.Integer(string="Available Points", compute="_compute_pr_member",
-                                         search="_search_pr_points_available")
+    pr_points_available = fields.Integer(
+        string="Available Points", compute="_compute_pr_member", search="_search_pr_points_available"
+    )
     pr_points_pending = fields.Integer(string="Pending Points", compute="_compute_pr_member")
     pr_points_lifetime = fields.Integer(string="Lifetime Points", compute="_compute_pr_member")
     pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member")
@@ -18,8 +20,16 @@ class ResPartner(models.Model):
 
     @api.model
     def _pr_balance_fields(self):
-        return ["pr_member_id", "pr_tier_id", "pr_tier_color", "pr_points_available", "pr_points_pending",
-                "pr_points_lifetime", "pr_points_expiring", "pr_ledger_count"]
+        return [
+            "pr_member_id",
+            "pr_tier_id",
+            "pr_tier_color",
+            "pr_points_available",
+            "pr_points_pending",
+            "pr_points_lifetime",
+            "pr_points_expiring",
+            "pr_ledger_count",
+        ]
 
     def _pr_holder(self):
         """The partner whose points these contacts see: their commercial entity unless wallets are per contact."""
@@ -32,11 +42,24 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     def _compute_pr_member(self):
         holders = {partner: partner._pr_holder() for partner in self}
-        members = self.env["pr.member"].sudo().search_fetch(
-            [("partner_id", "in", [holder.id for holder in holders.values()]),
-             ("company_id", "=", self.env.company.id)],
-            ["partner_id", "tier_id", "tier_color", "points_available", "points_pending", "points_lifetime",
-             "points_expiring"],
+        members = (
+            self.env["pr.member"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("partner_id", "in", [holder.id for holder in holders.values()]),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                [
+                    "partner_id",
+                    "tier_id",
+                    "tier_color",
+                    "points_available",
+                    "points_pending",
+                    "points_lifetime",
+                    "points_expiring",
+                ],
+            )
         )
         by_holder = {member.partner_id: member for member in members}
         for partner in self:
@@ -52,18 +75,21 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_pr_ledger_count(self):
         holders = {partner: partner._pr_holder() for partner in self}
-        counts = dict(self.env["pr.ledger.entry"]._read_group(
-            [("partner_id", "in", [holder.id for holder in holders.values()]),
-             ("company_id", "=", self.env.company.id)],
-            ["partner_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["pr.ledger.entry"]._read_group(
+                [
+                    ("partner_id", "in", [holder.id for holder in holders.values()]),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
         for partner in self:
             partner.pr_ledger_count = counts.get(holders[partner], 0)
 
     def _pr_search_members(self, domain):
-        members = self.env["pr.member"].sudo()._search(
-            Domain.AND([domain, [("company_id", "=", self.env.company.id)]])
-        )
+        members = self.env["pr.member"].sudo()._search(Domain.AND([domain, [("company_id", "=", self.env.company.id)]]))
         holders = Domain("id", "in", members.subselect("partner_id"))
         if self.env.company.pr_wallet_mode == "contact":
             return holders

@@ -8,13 +8,15 @@ class PositiveReinforcementCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.company.write({
-            "pr_points_validity_months": 12,
-            "pr_pending_days": 0,
-            "pr_tier_window_months": 12,
-            "pr_tier_grace_days": 30,
-            "pr_wallet_mode": "commercial",
-        })
+        cls.company.write(
+            {
+                "pr_points_validity_months": 12,
+                "pr_pending_days": 0,
+                "pr_tier_window_months": 12,
+                "pr_tier_grace_days": 30,
+                "pr_wallet_mode": "commercial",
+            }
+        )
         Tier = cls.env["pr.tier"]
         Tier.search([]).action_archive()
         cls.bronze = Tier.create({"name": "Test Bronze", "sequence": 1, "min_points": 0})
@@ -34,8 +36,9 @@ class PositiveReinforcementCase(TransactionCase):
         return self.Ledger._post_movements([{"partner_id": partner.id, "points": points, "kind": kind, **values}])
 
     def member(self, partner):
-        return self.env["pr.member"].search([("partner_id", "=", partner.commercial_partner_id.id),
-                                             ("company_id", "=", self.company.id)])
+        return self.env["pr.member"].search(
+            [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.company.id)]
+        )
 
     def assertBalances(self, partner, available, pending=0, lifetime=None):
         member = self.member(partner)

@@ -30,12 +30,17 @@ class TestAccess(PositiveReinforcementCase):
     def test_companies_are_kept_apart(self):
         other = self.env["res.company"].create({"name": "Other Co"})
         other_user = new_test_user(
-            self.env, login="pr_other", company_id=other.id, company_ids=[other.id],
+            self.env,
+            login="pr_other",
+            company_id=other.id,
+            company_ids=[other.id],
             groups="positive_reinforcement.positive_reinforcement_group_manager",
         )
         mine = self.post(self.alice, 100)
-        theirs = self.Ledger.with_user(other_user).with_company(other)._post_movements(
-            [{"partner_id": self.alice.id, "points": 7, "kind": "earn"}]
+        theirs = (
+            self.Ledger.with_user(other_user)
+            .with_company(other)
+            ._post_movements([{"partner_id": self.alice.id, "points": 7, "kind": "earn"}])
         )
         self.assertEqual(theirs.company_id, other)
         self.assertEqual(self.Ledger.with_user(other_user).search([("partner_id", "=", self.alice.id)]), theirs)
@@ -43,7 +48,11 @@ class TestAccess(PositiveReinforcementCase):
         self.assertEqual(self.alice.with_user(other_user).with_company(other).pr_points_available, 7)
         self.assertEqual(self.alice.with_user(self.manager).pr_points_available, 100)
         # The same key may be used once per company.
-        again = self.Ledger.with_user(other_user).with_company(other)._post_movements(
-            [{"partner_id": self.alice.id, "points": 7, "kind": "earn", "idempotency_key": mine.idempotency_key}]
+        again = (
+            self.Ledger.with_user(other_user)
+            .with_company(other)
+            ._post_movements(
+                [{"partner_id": self.alice.id, "points": 7, "kind": "earn", "idempotency_key": mine.idempotency_key}]
+            )
         )
         self.assertNotEqual(again, mine)

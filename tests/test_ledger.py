@@ -28,8 +28,10 @@ class TestLedger(PositiveReinforcementCase):
     def test_database_refuses_raw_changes(self):
         entry = self.post(self.alice, 100)
         self.env.flush_all()
-        for query in ("UPDATE pr_ledger_entry SET points = 5 WHERE id = %s",
-                      "DELETE FROM pr_ledger_entry WHERE id = %s"):
+        for query in (
+            "UPDATE pr_ledger_entry SET points = 5 WHERE id = %s",
+            "DELETE FROM pr_ledger_entry WHERE id = %s",
+        ):
             with self.assertRaises(psycopg2.Error), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 self.env.cr.execute(query, [entry.id])
         self.env.cr.execute("SELECT points FROM pr_ledger_entry WHERE id = %s", [entry.id])
@@ -61,10 +63,12 @@ class TestLedger(PositiveReinforcementCase):
         first = self.post(self.alice, 100, idempotency_key="order:42")
         again = self.post(self.alice, 100, idempotency_key="order:42")
         self.assertEqual(first, again)
-        twice_in_batch = self.Ledger._post_movements([
-            {"partner_id": self.bob.id, "points": 10, "kind": "earn", "idempotency_key": "order:43"},
-            {"partner_id": self.bob.id, "points": 10, "kind": "earn", "idempotency_key": "order:43"},
-        ])
+        twice_in_batch = self.Ledger._post_movements(
+            [
+                {"partner_id": self.bob.id, "points": 10, "kind": "earn", "idempotency_key": "order:43"},
+                {"partner_id": self.bob.id, "points": 10, "kind": "earn", "idempotency_key": "order:43"},
+            ]
+        )
         self.assertEqual(twice_in_batch[0], twice_in_batch[1])
         self.assertBalances(self.alice, 100)
         self.assertBalances(self.bob, 10)
@@ -128,8 +132,11 @@ class TestLedger(PositiveReinforcementCase):
         earned = self.post(self.alice, 100)
         self.Ledger._post_movements([{"reversed_entry_id": earned.id, "points": -40}])
         action = earned.with_user(self.manager).action_reverse()
-        wizard = self.env["pr.ledger.adjust"].with_user(self.manager).with_context(action["context"]).create(
-            {"reason": "Order cancelled"}
+        wizard = (
+            self.env["pr.ledger.adjust"]
+            .with_user(self.manager)
+            .with_context(**action["context"])
+            .create({"reason": "Order cancelled"})
         )
         self.assertEqual(wizard.points, -60)
         wizard.action_post()

@@ -20,11 +20,13 @@ class PrTierSimulation(models.TransientModel):
         values = super().default_get(fields_list)
         company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
         values["line_ids"] = [
-            fields.Command.create({
-                "tier_id": tier.id,
-                "min_points": tier.min_points,
-                "min_revenue": tier.min_revenue,
-            })
+            fields.Command.create(
+                {
+                    "tier_id": tier.id,
+                    "min_points": tier.min_points,
+                    "min_revenue": tier.min_revenue,
+                }
+            )
             for tier in self.env["pr.tier"]._get_ranked(company)
         ]
         return values

@@ -1,0 +1,602 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions are invoked indirectly (step, trap)
+# Test harness of the positive_reinforcement Odoo 19 addon (the repository root is the addon).
+#
+#   tools/make_test.sh           tier 1 + Odoo tier                        (make test, .ci/run)
+#   tools/make_test.sh --tier1   tier 1 only: lint + pytest pr_lib           (make lint)
+#   tools/make_test.sh --bench   bench/bench_*.py against a throwaway DB     (make bench)
+#   tools/make_test.sh --pot     export i18n/positive_reinforcement.pot      (make pot)
+#   tools/make_test.sh --fmt     ruff format + ruff check --fix              (make fmt)
+#
+# Tier 1 (always): tools from requirements-dev.txt in .venv-tools/ (created on demand):
+#   ruff check, ruff format --check, pylint (pylint_odoo checks only), oca-checks-odoo-module,
+#   oca-checks-po, tools/check_po.py, pytest pr_lib.
+# Odoo tier (when Odoo 19 is found, see tools/odoo_env.sh): fresh throwaway DB with demo data,
+#   install + run the addon's tests (--test-tags /positive_reinforcement), strict log scan, then
+#   tests/concurrency with the Odoo python against that DB; the DB is always dropped.
+#
+# Environment: ODOO_BIN, ODOO_PYTHON, ODOO_DB_HOST/PORT/USER/PASSWORD (see tools/odoo_env.sh),
+#   PR_ADDON_DIR (addon source dir, default repo root), PR_ODOO_TIMEOUT (seconds, default 3600),
+#   TOOLS_PYTHON (base interpreter for .venv-tools, default python3.11 or python3).
+# Results: .test-results/ (odoo.log, junit xml, last-run.txt). Last line: "N passed, M failed".
+
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT" || exit 2
+# shellcheck source=tools/odoo_env.sh
+source "$ROOT/tools/odoo_env.sh"
+
+MODE="test"
+case "${1:-}" in
+    "" | --test) MODE="test" ;;
+    --tier1 | --lint) MODE=tier1 ;;
+    --bench) MODE=bench ;;
+    --pot) MODE=pot ;;
+    --fmt) MODE=fmt ;;
+    --tools) MODE=tools ;;
+    -h | --help)
+        sed -n '3,21p' "$0"
+        exit 0
+        ;;
+    *)
+        pr_err "unknown option: $1 (see --help)"
+        exit 2
+        ;;
+esac
+
+ADDON_DIR=$(cd "${PR_ADDON_DIR:-$ROOT}" && pwd -P) || {
+    pr_err "PR_ADDON_DIR=${PR_ADDON_DIR:-} is not a directory"
+    exit 2
+}
+export PR_ADDON_DIR=$ADDON_DIR
+RESULTS=$ROOT/.test-results
+TOOLS_VENV=$ROOT/.venv-tools
+VPY=$TOOLS_VENV/bin/python
+mkdir -p "$RESULTS"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pr_harness.XXXXXX")
+CLEANUP_DB=""
+CLEANUP_DATA_DIR=""
+cleanup() {
+    local rc=$?
+    if [[ -n "$CLEANUP_DB" ]]; then
+        pr_say "dropping throwaway database $CLEANUP_DB"
+        pr_drop_db "$CLEANUP_DB" "$CLEANUP_DATA_DIR"
+        CLEANUP_DB=""
+    fi
+    rm -rf -- "$WORK"
+    return "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+COMMIT=$(pr_git_rev "$ROOT")
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+
+banner() { printf '\n========== %s ==========\n' "$*"; }
+
+# ---------------------------------------------------------------------------------------------
+# tools venv
+# ---------------------------------------------------------------------------------------------
+tools_base_python() {
+    local c
+    for c in "${TOOLS_PYTHON:-}" python3.11 python3; do
+        [[ -n "$c" ]] || continue
+        command -v "$c" >/dev/null 2>&1 || continue
+        if "$c" -c 'import sys, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+            command -v "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_tools() {
+    local req=$ROOT/requirements-dev.txt stamp=$TOOLS_VENV/.requirements.sha256 sum base
+    sum=$(sha256sum "$req" | cut -d' ' -f1)
+    if [[ -x "$VPY" ]] && "$VPY" -c 'import sys' 2>/dev/null && [[ -f "$stamp" && "$(cat "$stamp")" == "$sum" ]]; then
+        return 0
+    fi
+    base=$(tools_base_python) || {
+        pr_err "no Python >= 3.10 with venv found for .venv-tools (set TOOLS_PYTHON)"
+        return 1
+    }
+    if ! { [[ -x "$VPY" ]] && "$VPY" -c 'import sys' 2>/dev/null; }; then
+        rm -rf -- "$TOOLS_VENV"
+        pr_say "creating .venv-tools with $base"
+        "$base" -m venv "$TOOLS_VENV" || return 1
+    fi
+    pr_say "installing requirements-dev.txt into .venv-tools"
+    "$VPY" -m pip install -q --disable-pip-version-check -r "$req" 2>&1 |
+        grep -v 'is ignored: it is neither a file nor a directory'
+    [[ ${PIPESTATUS[0]} == 0 ]] || return 1
+    echo "$sum" >"$stamp"
+}
+
+# junit_counts FILE -> "tests failures errors skipped"
+junit_counts() {
+    local py=python3 out
+    if [[ -x "$VPY" ]]; then
+        py=$VPY
+    elif [[ -n "${ODOO_PYTHON:-}" && -x "${ODOO_PYTHON:-}" ]]; then
+        py=$ODOO_PYTHON
+    fi
+    out=$("$py" - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print("0 0 0 0")
+    sys.exit(0)
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+tot = [0, 0, 0, 0]
+for s in suites:
+    for i, k in enumerate(("tests", "failures", "errors", "skipped")):
+        tot[i] += int(s.get(k, 0) or 0)
+print(*tot)
+PY
+    )
+    printf '%s\n' "${out:-0 0 0 0}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# tier 1
+# ---------------------------------------------------------------------------------------------
+T1_FAILED=()
+T1_PASSED_TESTS=0
+T1_FAILED_TESTS=0
+
+step() {
+    local name=$1
+    shift
+    printf '\n--- tier 1: %s\n' "$name"
+    if "$@"; then
+        printf -- '--- %s: ok\n' "$name"
+    else
+        printf -- '--- %s: FAILED\n' "$name"
+        T1_FAILED+=("$name")
+    fi
+}
+
+# copy_addon DEST: copy the addon's source files (tracked + untracked, minus git-ignored ones such
+# as .venv-tools/ and .test-results/) into DEST.
+copy_addon() {
+    mkdir -p "$1"
+    if git -C "$ADDON_DIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$ADDON_DIR" && git ls-files -z -co --exclude-standard -- . |
+            while IFS= read -r -d '' f; do [[ -e "$f" || -L "$f" ]] && printf '%s\0' "$f"; done |
+            tar --null -T - -cf -) | tar -C "$1" -xf -
+    else
+        tar -C "$ADDON_DIR" --exclude=.git --exclude=.venv-tools --exclude=.test-results \
+            --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache -cf - . | tar -C "$1" -xf -
+    fi
+}
+
+# Copy of the addon in a directory literally named positive_reinforcement (pylint_odoo and the
+# OCA checks derive the module name from the directory name; the clone's name is arbitrary).
+make_lint_copy() {
+    LINT_TOP=$WORK/lint
+    LINT_DIR=$LINT_TOP/$PR_MODULE
+    copy_addon "$LINT_DIR"
+    git init -q "$LINT_TOP" 2>/dev/null || mkdir -p "$LINT_TOP/.git"
+}
+
+need_manifest() {
+    if [[ ! -f "$LINT_DIR/__manifest__.py" ]]; then
+        echo "no __manifest__.py in $ADDON_DIR"
+        return 1
+    fi
+}
+
+run_pylint() {
+    need_manifest || return 1
+    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "$PR_MODULE")
+}
+
+run_oca_module() {
+    need_manifest || return 1
+    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/oca-checks-odoo-module" --config "$ROOT/.oca_hooks.cfg" "$PR_MODULE")
+}
+
+run_oca_po() {
+    local files=()
+    shopt -s nullglob
+    files=("$LINT_DIR"/i18n/*.po "$LINT_DIR"/i18n/*.pot)
+    shopt -u nullglob
+    if ((${#files[@]} == 0)); then
+        echo "no i18n/*.po or *.pot files"
+        return 0
+    fi
+    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/oca-checks-po" --config "$ROOT/.oca_hooks.cfg" "${files[@]#"$LINT_TOP"/}")
+}
+
+run_pytest_pr_lib() {
+    if [[ ! -d "$ROOT/pr_lib" ]]; then
+        echo "no pr_lib/ directory: no plain-Python tests"
+        return 0
+    fi
+    local junit=$RESULTS/pytest-pr_lib.xml rc c
+    rm -f "$junit"
+    "$VPY" -m pytest -p no:cacheprovider --junitxml="$junit" -o junit_family=xunit1 pr_lib
+    rc=$?
+    read -r -a c <<<"$(junit_counts "$junit")"
+    T1_PASSED_TESTS=$((c[0] - c[1] - c[2] - c[3]))
+    T1_FAILED_TESTS=$((c[1] + c[2]))
+    if [[ $rc == 5 ]]; then
+        echo "pytest: no tests collected in pr_lib (exit 5 accepted)"
+        return 0
+    fi
+    return "$rc"
+}
+
+tier1() {
+    banner "TIER 1: lint + plain-Python tests"
+    if ! ensure_tools; then
+        T1_FAILED+=("tools venv")
+        return 1
+    fi
+    make_lint_copy
+    step "ruff check" "$TOOLS_VENV/bin/ruff" check .
+    step "ruff format --check" "$TOOLS_VENV/bin/ruff" format --check .
+    step "pylint (pylint_odoo)" run_pylint
+    step "oca-checks-odoo-module" run_oca_module
+    step "oca-checks-po" run_oca_po
+    step "check_po.py" "$VPY" "$ROOT/tools/check_po.py" "$ADDON_DIR"
+    step "pytest pr_lib" run_pytest_pr_lib
+    ((${#T1_FAILED[@]} == 0))
+}
+
+# ---------------------------------------------------------------------------------------------
+# Odoo tier
+# ---------------------------------------------------------------------------------------------
+ODOO_STATUS=""
+ODOO_REASONS=()
+ODOO_PASSED=0
+ODOO_FAILED=0
+
+odoo_fail() { ODOO_REASONS+=("$1"); }
+
+# Common setup: Odoo, PostgreSQL, role, temp addons dir, conf. Returns 2 when Odoo is absent.
+odoo_setup() {
+    pr_find_odoo
+    case $? in
+        0) ;;
+        1) return 2 ;;
+        *)
+            odoo_fail "$PR_ODOO_MISSING_WHY"
+            return 1
+            ;;
+    esac
+    local v
+    v=$(pr_check_odoo_version) || {
+        odoo_fail "$ODOO_BIN --version does not report 19.0 ($v)"
+        return 1
+    }
+    pr_say "Odoo: $ODOO_BIN ($v); python: $ODOO_PYTHON"
+    pr_db_settings
+    pr_ensure_postgres || {
+        odoo_fail "PostgreSQL not reachable on $PR_DB_HOST:$PR_DB_PORT"
+        return 1
+    }
+    pr_ensure_role || {
+        odoo_fail "cannot use database role $PR_DB_USER"
+        return 1
+    }
+    if [[ ! -f "$ADDON_DIR/__manifest__.py" ]]; then
+        odoo_fail "no __manifest__.py in $ADDON_DIR"
+        return 1
+    fi
+    pr_make_addons_dir "$WORK/odoo" "$ADDON_DIR"
+    ODOO_PORT=$(pr_free_port)
+    ODOO_DATA_DIR=$WORK/odoo/data
+    ODOO_CONF=$WORK/odoo/odoo.conf
+    pr_write_conf "$ODOO_CONF" "$ODOO_PORT" "$ODOO_DATA_DIR" "screenshots = $WORK/odoo/screenshots"
+    pr_say "conf: $ODOO_CONF (http_port $ODOO_PORT, addons_path $PR_ADDONS_PATH -> $ADDON_DIR)"
+    return 0
+}
+
+new_db_name() { printf 'pr_%s_%s_%s\n' "$1" "$(date +%Y%m%d%H%M%S)" "$$"; }
+
+TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3} [0-9]+ '
+
+show_lines() { # show_lines TITLE LINES
+    local n
+    n=$(printf '%s\n' "$2" | grep -c .)
+    echo "!! $1 ($n line(s)):"
+    printf '%s\n' "$2" | head -n 20 | sed 's/^/   | /'
+    ((n > 20)) && echo "   | ... (see .test-results/odoo.log)"
+}
+
+# Scan the Odoo log: sets ODOO_PASSED/ODOO_FAILED and appends failure reasons.
+scan_odoo_log() {
+    local log=$1 rc=$2 line lines k f e s
+    if [[ $rc != 0 ]]; then
+        odoo_fail "odoo exited with status $rc"
+    fi
+    line=$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -n1)
+    s=$(grep -cE "${TS_RE}INFO [^ ]+ [^ ]+: skipped " "$log")
+    if [[ -z "$line" ]]; then
+        odoo_fail "no 'odoo.tests.result: N failed, M error(s) of K tests' line (install failed?)"
+        ODOO_FAILED=$((ODOO_FAILED + 1))
+    else
+        f=$(sed -E 's/.*odoo\.tests\.result: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1/' <<<"$line")
+        e=$(sed -E 's/.*odoo\.tests\.result: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\2/' <<<"$line")
+        k=$(sed -E 's/.*odoo\.tests\.result: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\3/' <<<"$line")
+        echo "Odoo result: ${line#*odoo.tests.result: }; skipped: $s"
+        ODOO_PASSED=$((k - f - e - s))
+        ((ODOO_PASSED < 0)) && ODOO_PASSED=0
+        ODOO_FAILED=$((f + e + s))
+        ((f + e > 0)) && odoo_fail "$f failed, $e error(s) of $k Odoo tests"
+        if ((k == 0)); then
+            odoo_fail "0 Odoo tests ran"
+            ODOO_FAILED=$((ODOO_FAILED + 1))
+        fi
+    fi
+    lines=$(grep -E "${TS_RE}INFO [^ ]+ [^ ]+: skipped " "$log")
+    if [[ -n "$lines" ]]; then
+        show_lines "skipped tests" "$lines"
+        odoo_fail "$s skipped Odoo test(s)"
+    fi
+    lines=$(grep -E "websocket-client|Chrome executable not found" "$log")
+    if [[ -n "$lines" ]]; then
+        show_lines "browser prerequisites missing (HttpCase/tours would be skipped)" "$lines"
+        odoo_fail "websocket-client or Chrome missing"
+    fi
+    lines=$(grep -E "${TS_RE}(ERROR|CRITICAL) " "$log")
+    if [[ -n "$lines" ]]; then
+        show_lines "ERROR/CRITICAL log lines" "$lines"
+        odoo_fail "$(printf '%s\n' "$lines" | grep -c .) ERROR/CRITICAL log line(s)"
+    fi
+    lines=$(grep -E "${TS_RE}WARNING " "$log" | grep -E "${PR_MODULE}")
+    if [[ -n "$lines" ]]; then
+        show_lines "WARNING lines from/about $PR_MODULE" "$lines"
+        odoo_fail "$(printf '%s\n' "$lines" | grep -c .) WARNING line(s) about $PR_MODULE"
+    fi
+    return 0
+}
+
+run_concurrency() {
+    local dir=$ADDON_DIR/tests/concurrency junit=$RESULTS/pytest-concurrency.xml rc c
+    [[ -d "$dir" ]] || {
+        echo "no tests/concurrency directory"
+        return 0
+    }
+    banner "ODOO TIER: tests/concurrency (pytest with $ODOO_PYTHON, DB $1)"
+    rm -f "$junit"
+    (cd "$ROOT" && PR_TEST_DB=$1 PR_ODOO_CONF=$ODOO_CONF \
+        timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_PYTHON" -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning \
+        -c "$ROOT/pyproject.toml" --rootdir "$ROOT" --junitxml="$junit" -o junit_family=xunit1 "$dir") 2>&1 |
+        tee "$RESULTS/concurrency.log"
+    rc=${PIPESTATUS[0]}
+    read -r -a c <<<"$(junit_counts "$junit")"
+    ODOO_PASSED=$((ODOO_PASSED + c[0] - c[1] - c[2] - c[3]))
+    ODOO_FAILED=$((ODOO_FAILED + c[1] + c[2]))
+    if [[ $rc == 5 ]]; then
+        echo "concurrency: no tests collected (exit 5 accepted)"
+    elif [[ $rc != 0 ]]; then
+        odoo_fail "tests/concurrency pytest exited $rc (${c[1]} failed, ${c[2]} errors)"
+        ((c[1] + c[2] == 0)) && ODOO_FAILED=$((ODOO_FAILED + 1))
+    fi
+}
+
+odoo_tier() {
+    banner "ODOO TIER: install + tests in a throwaway database"
+    rm -f -- "$RESULTS/odoo.log" "$RESULTS/concurrency.log" "$RESULTS/pytest-concurrency.xml"
+    odoo_setup
+    case $? in
+        0) ;;
+        2)
+            ODOO_STATUS=SKIPPED
+            return 0
+            ;;
+        *)
+            ODOO_STATUS=FAILED
+            ODOO_FAILED=$((ODOO_FAILED + 1))
+            return 1
+            ;;
+    esac
+    local db log=$RESULTS/odoo.log rc
+    db=$(new_db_name test)
+    CLEANUP_DB=$db
+    CLEANUP_DATA_DIR=$ODOO_DATA_DIR
+    rm -rf -- "$RESULTS/screenshots"
+    pr_say "database $db (auto-created by Odoo, with demo data); log: .test-results/odoo.log"
+    timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_BIN" -c "$ODOO_CONF" -d "$db" --http-port "$ODOO_PORT" \
+        -i "$PR_MODULE" --with-demo --test-tags "/$PR_MODULE" --stop-after-init --log-level=test 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    [[ $rc == 124 ]] && odoo_fail "timed out after ${PR_ODOO_TIMEOUT:-3600}s"
+    banner "ODOO TIER: log scan"
+    scan_odoo_log "$log" "$rc"
+    if [[ -d "$WORK/odoo/screenshots" ]] && [[ -n "$(ls -A "$WORK/odoo/screenshots" 2>/dev/null)" ]]; then
+        cp -r "$WORK/odoo/screenshots" "$RESULTS/screenshots"
+        echo "browser screenshots copied to .test-results/screenshots"
+    fi
+    if grep -qE 'odoo\.tests\.result: ' "$log"; then
+        run_concurrency "$db"
+    elif [[ -d "$ADDON_DIR/tests/concurrency" ]]; then
+        echo "tests/concurrency not run: the addon did not install/test"
+    fi
+    pr_drop_db "$db" "$ODOO_DATA_DIR"
+    CLEANUP_DB=""
+    if ((${#ODOO_REASONS[@]})); then
+        ODOO_STATUS=FAILED
+        # A failure that is not a failed test (log scan, exit status) still counts once.
+        ((ODOO_FAILED == 0)) && ODOO_FAILED=1
+        return 1
+    fi
+    ODOO_STATUS=PASSED
+}
+
+# ---------------------------------------------------------------------------------------------
+# other modes
+# ---------------------------------------------------------------------------------------------
+install_throwaway() { # install_throwaway PREFIX -> sets DB; no demo
+    DB=$(new_db_name "$1")
+    CLEANUP_DB=$DB
+    CLEANUP_DATA_DIR=$ODOO_DATA_DIR
+    pr_say "installing $PR_MODULE into throwaway database $DB (no demo)"
+    timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_BIN" -c "$ODOO_CONF" -d "$DB" --http-port "$ODOO_PORT" \
+        -i "$PR_MODULE" --stop-after-init 2>&1 | tee "$RESULTS/$1-install.log"
+    local rc=${PIPESTATUS[0]}
+    if [[ $rc != 0 ]] || grep -qE "${TS_RE}(ERROR|CRITICAL) " "$RESULTS/$1-install.log"; then
+        pr_err "install failed (exit $rc), see .test-results/$1-install.log"
+        return 1
+    fi
+}
+
+mode_bench() {
+    shopt -s nullglob
+    local scripts=("$ROOT"/bench/bench_*.py) s rc failed=0
+    shopt -u nullglob
+    if ((${#scripts[@]} == 0)); then
+        echo "no bench/bench_*.py scripts found: nothing to benchmark"
+        return 0
+    fi
+    odoo_setup
+    case $? in
+        0) ;;
+        2)
+            echo "!!! BENCH SKIPPED: $PR_ODOO_MISSING_WHY !!!"
+            return 1
+            ;;
+        *)
+            printf '%s\n' "${ODOO_REASONS[@]}"
+            return 1
+            ;;
+    esac
+    install_throwaway bench || return 1
+    : >"$RESULTS/bench.log"
+    for s in "${scripts[@]}"; do
+        banner "bench: ${s#"$ROOT"/}"
+        (cd "$ROOT" && PR_BENCH_DB=$DB PR_ODOO_CONF=$ODOO_CONF "$ODOO_PYTHON" "$s") 2>&1 | tee -a "$RESULTS/bench.log"
+        rc=${PIPESTATUS[0]}
+        if [[ $rc != 0 ]]; then
+            echo "!! ${s#"$ROOT"/} exited $rc"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "bench: ${#scripts[@]} script(s), $failed failed; output in .test-results/bench.log"
+    ((failed == 0))
+}
+
+mode_pot() {
+    # Odoo's code-term extraction walks the whole module directory (os.walk), so export from a
+    # clean copy: otherwise .venv-tools/ (site-packages) would end up in the .pot.
+    local real_addon=$ADDON_DIR
+    copy_addon "$WORK/potsrc"
+    ADDON_DIR=$WORK/potsrc
+    odoo_setup
+    case $? in
+        0) ;;
+        2)
+            pr_err "$PR_ODOO_MISSING_WHY"
+            return 1
+            ;;
+        *)
+            printf '%s\n' "${ODOO_REASONS[@]}"
+            return 1
+            ;;
+    esac
+    install_throwaway pot || return 1
+    local out=$real_addon/i18n/$PR_MODULE.pot
+    mkdir -p "$real_addon/i18n"
+    "$ODOO_BIN" i18n export -c "$ODOO_CONF" -d "$DB" -o "$out" "$PR_MODULE" || return 1
+    if [[ ! -s "$out" ]]; then
+        rm -f -- "$out"
+        pr_err "no translatable terms found; no .pot written"
+        return 1
+    fi
+    echo "wrote ${out#"$ROOT"/}"
+}
+
+mode_fmt() {
+    ensure_tools || return 1
+    "$TOOLS_VENV/bin/ruff" format . && "$TOOLS_VENV/bin/ruff" check --fix .
+}
+
+write_last_run() {
+    {
+        echo "tier 1: $1 at $COMMIT"
+        echo "odoo tier: $2"
+        echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    } >"$RESULTS/last-run.txt"
+}
+
+# ---------------------------------------------------------------------------------------------
+case $MODE in
+    tools)
+        ensure_tools
+        exit $?
+        ;;
+    fmt)
+        mode_fmt
+        exit $?
+        ;;
+    bench)
+        mode_bench
+        exit $?
+        ;;
+    pot)
+        mode_pot
+        exit $?
+        ;;
+esac
+
+T1_OK=1
+tier1 || T1_OK=0
+T1_STATUS=PASSED
+((T1_OK)) || T1_STATUS=FAILED
+TOTAL_PASSED=$((TOTAL_PASSED + T1_PASSED_TESTS))
+TOTAL_FAILED=$((TOTAL_FAILED + T1_FAILED_TESTS))
+# A failed non-test check (lint step, tools install) counts as one failure in the summary line.
+for s in "${T1_FAILED[@]}"; do
+    [[ "$s" == "pytest pr_lib" ]] && ((T1_FAILED_TESTS > 0)) && continue
+    TOTAL_FAILED=$((TOTAL_FAILED + 1))
+done
+
+ODOO_OK=1
+if [[ $MODE == test ]]; then
+    odoo_tier || ODOO_OK=0
+    TOTAL_PASSED=$((TOTAL_PASSED + ODOO_PASSED))
+    TOTAL_FAILED=$((TOTAL_FAILED + ODOO_FAILED))
+    ODOO_LINE=""
+    case $ODOO_STATUS in
+        PASSED) ODOO_LINE="PASSED at $COMMIT" ;;
+        SKIPPED) ODOO_LINE="SKIPPED (no Odoo 19 found) at $COMMIT" ;;
+        *)
+            ODOO_STATUS=FAILED
+            ODOO_LINE="FAILED at $COMMIT ($(printf '%s; ' "${ODOO_REASONS[@]}" | sed 's/; $//'))"
+            ;;
+    esac
+    write_last_run "$T1_STATUS" "$ODOO_LINE"
+else
+    write_last_run "$T1_STATUS" "NOT RUN (tier 1 only) at $COMMIT"
+fi
+
+banner "SUMMARY"
+if ((T1_OK)); then
+    echo "tier 1:    PASSED (ruff, pylint_odoo, oca checks, check_po, pytest pr_lib: $T1_PASSED_TESTS passed)"
+else
+    echo "tier 1:    FAILED: ${T1_FAILED[*]}"
+fi
+if [[ $MODE == test ]]; then
+    case $ODOO_STATUS in
+        PASSED) echo "odoo tier: PASSED ($ODOO_PASSED tests passed incl. tests/concurrency)" ;;
+        SKIPPED)
+            echo "odoo tier: SKIPPED"
+            echo "!!! ODOO TIER SKIPPED: $PR_ODOO_MISSING_WHY !!!"
+            ;;
+        *) printf 'odoo tier: FAILED:\n%s\n' "$(printf '  - %s\n' "${ODOO_REASONS[@]}")" ;;
+    esac
+else
+    echo "odoo tier: not run (tier 1 only)"
+fi
+echo "(details: .test-results/last-run.txt)"
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+((T1_OK && ODOO_OK)) || exit 1
+exit 0
