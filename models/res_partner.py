@@ -9,7 +9,6 @@ class ResPartner(models.Model):
     pr_tier_id = fields.Many2one(
         "pr.tier", string="Loyalty Tier", compute="_compute_pr_member", search="_search_pr_tier_id"
     )
-    pr_tier_color = fields.Integer(compute="_compute_pr_member")
     pr_points_available = fields.Integer(
         string="Available Points", compute="_compute_pr_member", search="_search_pr_points_available"
     )
@@ -23,7 +22,6 @@ class ResPartner(models.Model):
         return [
             "pr_member_id",
             "pr_tier_id",
-            "pr_tier_color",
             "pr_points_available",
             "pr_points_pending",
             "pr_points_lifetime",
@@ -53,7 +51,6 @@ class ResPartner(models.Model):
                 [
                     "partner_id",
                     "tier_id",
-                    "tier_color",
                     "points_available",
                     "points_pending",
                     "points_lifetime",
@@ -66,7 +63,6 @@ class ResPartner(models.Model):
             member = by_holder.get(holders[partner], members.browse())
             partner.pr_member_id = member.id
             partner.pr_tier_id = member.tier_id.id
-            partner.pr_tier_color = member.tier_color
             partner.pr_points_available = member.points_available
             partner.pr_points_pending = member.points_pending
             partner.pr_points_lifetime = member.points_lifetime

@@ -4,3 +4,4 @@ from . import test_pending
 from . import test_tiers
 from . import test_access
 from . import test_performance
+from . import test_i18n
