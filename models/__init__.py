@@ -5,3 +5,13 @@ from . import pr_member
 from . import pr_ledger_entry
 from . import pr_tier_history
 from . import res_partner
+from . import pr_behavior
+from . import pr_reward_rule
+from . import pr_event
+from . import pr_event_decision
+from . import ir_actions_server
+from . import sale_order
+from . import account_move
+from . import product_template
+from . import mailing_contact
+from . import survey

@@ -39,6 +39,14 @@ class ResCompany(models.Model):
         "Each contact: every contact has its own balance (B2C).",
     )
 
+    pr_release_on = fields.Selection(
+        [("payment", "When the invoice is paid"), ("return_window", "When the return window ends")],
+        string="Release Purchase Points",
+        default="payment",
+        required=True,
+        help="When points earned on an order become available, for rules that follow the release policy.",
+    )
+
     _pr_points_validity_months_positive = models.Constraint(
         "CHECK(pr_points_validity_months >= 0)", "The points validity cannot be negative."
     )

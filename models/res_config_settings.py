@@ -10,3 +10,4 @@ class ResConfigSettings(models.TransientModel):
     pr_tier_window_months = fields.Integer(related="company_id.pr_tier_window_months", readonly=False)
     pr_tier_grace_days = fields.Integer(related="company_id.pr_tier_grace_days", readonly=False)
     pr_wallet_mode = fields.Selection(related="company_id.pr_wallet_mode", readonly=False)
+    pr_release_on = fields.Selection(related="company_id.pr_release_on", readonly=False)

@@ -16,6 +16,7 @@ class ResPartner(models.Model):
     pr_points_lifetime = fields.Integer(string="Lifetime Points", compute="_compute_pr_member")
     pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member")
     pr_ledger_count = fields.Integer(string="Ledger Entries", compute="_compute_pr_ledger_count")
+    pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count")
 
     @api.model
     def _pr_balance_fields(self):
@@ -83,6 +84,22 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.pr_ledger_count = counts.get(holders[partner], 0)
+
+    def _compute_pr_event_count(self):
+        counts = dict(
+            self.env["pr.event"]._read_group(
+                [("partner_id", "child_of", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            family = partner.commercial_partner_id
+            partner.pr_event_count = sum(count for p, count in counts.items() if p.commercial_partner_id == family)
+
+    def action_view_pr_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_event_action")
+        action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
+        return action
 
     def _pr_search_members(self, domain):
         members = self.env["pr.member"].sudo()._search(Domain.AND([domain, [("company_id", "=", self.env.company.id)]]))

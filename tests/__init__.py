@@ -5,3 +5,6 @@ from . import test_tiers
 from . import test_access
 from . import test_performance
 from . import test_i18n
+from . import test_rules
+from . import test_detection
+from . import test_api

@@ -31,9 +31,30 @@ class PositiveReinforcementCase(TransactionCase):
         cls.alice = cls.env["res.partner"].create({"name": "Alice Tester", "email": "alice@example.com"})
         cls.bob = cls.env["res.partner"].create({"name": "Bob Tester", "email": "bob@example.com"})
         cls.Ledger = cls.env["pr.ledger.entry"]
+        cls.env["pr.reward.rule"].search([]).action_archive()
+        cls.Event = cls.env["pr.event"]
+        cls.Rule = cls.env["pr.reward.rule"]
+        behavior = cls.env.ref
+        cls.b_purchase = behavior("positive_reinforcement.pr_behavior_purchase")
+        cls.b_first = behavior("positive_reinforcement.pr_behavior_first_purchase")
+        cls.b_social = behavior("positive_reinforcement.pr_behavior_social_media")
+        cls.b_review = behavior("positive_reinforcement.pr_behavior_review")
+        cls.b_newsletter = behavior("positive_reinforcement.pr_behavior_newsletter")
+        cls.b_feedback = behavior("positive_reinforcement.pr_behavior_feedback")
+        cls.b_premium = behavior("positive_reinforcement.pr_behavior_premium_upgrade")
+        cls.b_renewal = behavior("positive_reinforcement.pr_behavior_renewal")
 
     def post(self, partner, points, kind="earn", **values):
         return self.Ledger._post_movements([{"partner_id": partner.id, "points": points, "kind": kind, **values}])
+
+    def event(self, partner, behavior, **values):
+        return self.Event.create({"partner_id": partner.id, "behavior_id": behavior.id, **values})
+
+    def process(self, events=None):
+        events = events if events is not None else self.Event.search([("state", "=", "pending")])
+        events._pr_process()
+        events.invalidate_recordset()
+        return events
 
     def member(self, partner):
         return self.env["pr.member"].search(

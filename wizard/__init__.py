@@ -1,2 +1,3 @@
 from . import pr_ledger_adjust
 from . import pr_tier_simulation
+from . import pr_replay_history

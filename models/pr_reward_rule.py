@@ -1,0 +1,129 @@
+import ast
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class PrRewardRule(models.Model):
+    """Turns a behaviour into outcomes, the same way for every customer who meets the conditions."""
+
+    _name = "pr.reward.rule"
+    _description = "Reward Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    behavior_id = fields.Many2one("pr.behavior", required=True, ondelete="restrict", index=True)
+    company_id = fields.Many2one("res.company", help="Leave empty to apply the rule in every company.")
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
+    # Conditions
+    partner_domain = fields.Char(string="Customers", default="[]", help="Only customers matching this filter.")
+    tier_ids = fields.Many2many("pr.tier", string="Tiers", help="Only customers in these tiers; empty for all.")
+    min_value = fields.Monetary(string="Minimum Value", help="Only behaviours worth at least this amount.")
+    date_from = fields.Date(string="Valid From")
+    date_to = fields.Date(string="Valid Until")
+    # Limits
+    once_per_customer = fields.Boolean(help="A customer gets this reward only once.")
+    max_per_period = fields.Integer(string="At Most", help="Rewards per customer per period; 0 for no limit.")
+    period = fields.Selection([("week", "Week"), ("month", "Month"), ("year", "Year")], default="month", required=True)
+    monthly_budget = fields.Integer(
+        help="Points this rule may grant per calendar month, all customers together; 0 for no limit."
+    )
+    # Outcomes
+    points_mode = fields.Selection(
+        [("fixed", "Fixed points"), ("per_currency", "Points per currency unit of the value")],
+        default="fixed",
+        required=True,
+    )
+    points = fields.Integer(default=10)
+    rate = fields.Float(
+        string="Points per Currency Unit",
+        digits=(16, 4),
+        help="Leave 0 to use the company's setting.",
+    )
+    apply_multiplier = fields.Boolean(default=True, help="Multiply the points by the customer's tier multiplier.")
+    release = fields.Selection(
+        [("immediate", "Available at once"), ("policy", "Pending, per the company's release policy")],
+        default="immediate",
+        required=True,
+        help="Pending points wait for the invoice to be paid, or for the return window to end, as set in Settings.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Thank-you Email",
+        domain="[('model', '=', 'pr.event')]",
+    )
+    activity_type_id = fields.Many2one("mail.activity.type", string="Activity for the Salesperson")
+    activity_summary = fields.Char(translate=True)
+    activity_note = fields.Html(translate=True)
+    decision_ids = fields.One2many("pr.event.decision", "rule_id")
+    granted_count = fields.Integer(compute="_compute_usage")
+    budget_used = fields.Integer(string="Points This Month", compute="_compute_usage")
+
+    _points_positive = models.Constraint("CHECK(points >= 0)", "Points cannot be negative.")
+    _rate_positive = models.Constraint("CHECK(rate >= 0)", "The rate cannot be negative.")
+    _limits_positive = models.Constraint(
+        "CHECK(max_per_period >= 0 AND monthly_budget >= 0)", "Limits and budgets cannot be negative."
+    )
+
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for rule in self:
+            rule.currency_id = (rule.company_id or self.env.company).currency_id
+
+    def _compute_usage(self):
+        Decision = self.env["pr.event.decision"]
+        granted = dict(
+            Decision._read_group([("rule_id", "in", self.ids), ("outcome", "=", "granted")], ["rule_id"], ["__count"])
+        )
+        month_start = fields.Date.context_today(self).replace(day=1)
+        used = dict(
+            Decision._read_group(
+                [("rule_id", "in", self.ids), ("outcome", "=", "granted"), ("date", ">=", month_start)],
+                ["rule_id"],
+                ["points:sum"],
+            )
+        )
+        for rule in self:
+            rule.granted_count = granted.get(rule, 0)
+            rule.budget_used = used.get(rule, 0)
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for rule in self:
+            try:
+                domain = ast.literal_eval(rule.partner_domain or "[]")
+                self.env["res.partner"].search_count(domain, limit=1)
+            except Exception as error:
+                raise ValidationError(
+                    self.env._(
+                        "The customer filter of rule %(rule)s is not valid: %(error)s", rule=rule.name, error=error
+                    )
+                ) from error
+
+    @api.constrains("date_from", "date_to")
+    def _check_dates(self):
+        for rule in self:
+            if rule.date_from and rule.date_to and rule.date_from > rule.date_to:
+                raise ValidationError(self.env._("The rule %(rule)s ends before it starts.", rule=rule.name))
+
+    def action_view_decisions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Decisions"),
+            "res_model": "pr.event.decision",
+            "view_mode": "list,pivot",
+            "domain": [("rule_id", "=", self.id)],
+        }
+
+    def _get_partner_domain(self):
+        """The customer filter as a domain; a filter that does not evaluate is an error for the events."""
+        self.ensure_one()
+        try:
+            return ast.literal_eval(self.partner_domain or "[]")
+        except (ValueError, SyntaxError) as error:
+            raise ValidationError(
+                self.env._("The customer filter of rule %(rule)s is not valid: %(error)s", rule=self.name, error=error)
+            ) from error
