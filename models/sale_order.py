@@ -40,15 +40,3 @@ class SaleOrder(models.Model):
             products = order.order_line.product_id.product_tmpl_id
             order.pr_has_premium = any(products.mapped("pr_premium")) or any(products.categ_id.mapped("pr_premium"))
             order.pr_has_renewal = any(products.mapped("pr_renewal"))
-
-    def _pr_paid_order_ids(self):
-        """Orders whose invoices are all posted and paid: their points need not wait."""
-        return {
-            order.id
-            for order in self
-            if order.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
-            and all(
-                move.payment_state in ("paid", "in_payment")
-                for move in order.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
-            )
-        }
