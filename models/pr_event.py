@@ -1,10 +1,13 @@
 import logging
 import math
+import random
+import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
 import psycopg2
+import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -14,6 +17,7 @@ _logger = logging.getLogger(__name__)
 
 STATES = [("pending", "Pending"), ("processed", "Processed"), ("ignored", "Ignored"), ("error", "Error")]
 FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_COLLISIONS = 10
 
 
 class PrEvent(models.Model):
@@ -237,10 +241,27 @@ class PrEvent(models.Model):
 
     @api.model
     def _process_pending(self, batch_size=500, max_batches=None):
-        """Claim and process pending events batch after batch; returns how many were processed."""
-        cron, done, batches = self.env["ir.cron"], 0, 0
-        while (max_batches is None or batches < max_batches) and (events := self._claim(batch_size)):
-            events._pr_process()
+        """Claim and process pending events batch after batch, each committed; returns how many were processed.
+
+        A batch that collides with another worker on the same customers (a serialization failure)
+        is rolled back, its events are claimed again later, and the work goes on.
+        """
+        cron, done, batches, collisions = self.env["ir.cron"], 0, 0, 0
+        while max_batches is None or batches < max_batches:
+            try:
+                events = self._claim(batch_size)
+                if not events:
+                    break
+                events._pr_process()
+            except psycopg2.errors.SerializationFailure:
+                collisions += 1
+                _logger.info("A batch of events collided with another worker; it will be claimed again.")
+                if collisions > MAX_COLLISIONS:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                time.sleep(random.uniform(0.05, 0.5) * collisions)
+                continue
             done += len(events)
             batches += 1
             if not cron._commit_progress(len(events)):

@@ -369,7 +369,7 @@ run_concurrency() {
     banner "ODOO TIER: tests/concurrency (pytest with $ODOO_PYTHON, DB $1)"
     rm -f "$junit"
     (cd "$ROOT" && PR_TEST_DB=$1 PR_ODOO_CONF=$ODOO_CONF \
-        timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_PYTHON" -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning \
+        timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_PYTHON" -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning -W error::pytest.PytestUnhandledThreadExceptionWarning \
         -c "$ROOT/pyproject.toml" --rootdir "$ROOT" --junitxml="$junit" -o junit_family=xunit1 "$dir") 2>&1 |
         tee "$RESULTS/concurrency.log"
     rc=${PIPESTATUS[0]}
