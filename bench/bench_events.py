@@ -7,16 +7,13 @@ matched with their limits and budgets, decisions written, ledger posted, balance
 It prints the time, events per second, queries per batch and the peak memory of the process.
 """
 
-import argparse
-import os
 import resource
 import time
 
-from bench_ledger import seed_customers, seed_tiers
+from bench_ledger import bench_main, seed_customers, seed_tiers
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-from odoo.tools import config
 
 
 def seed_rules(env):
@@ -109,15 +106,5 @@ def run(database, customers, count, batch_size):
     print(f"ledger total {ledger} points = member balances {balances}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=20000)
-    parser.add_argument("--events", type=int, default=100000)
-    parser.add_argument("--batch-size", type=int, default=1000)
-    args = parser.parse_args()
-    config.parse_config(["-c", os.environ["PR_ODOO_CONF"], "-d", os.environ["PR_BENCH_DB"], "--log-level=warn"])
-    run(os.environ["PR_BENCH_DB"], args.customers, args.events, args.batch_size)
-
-
 if __name__ == "__main__":
-    main()
+    bench_main(__doc__.splitlines()[0], run, "events", 100000)

@@ -207,15 +207,16 @@ def run(database, customers, count, batch_size):
     print(f"ledger total {total} points = member balances {balances}; tiers: {tiers}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_main(description, run, count_option, count_default):
+    """Command line of a benchmark script: ``--customers``, the count option and ``--batch-size``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--customers", type=int, default=20000)
-    parser.add_argument("--movements", type=int, default=100000)
+    parser.add_argument(f"--{count_option}", type=int, default=count_default)
     parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
     config.parse_config(["-c", os.environ["PR_ODOO_CONF"], "-d", os.environ["PR_BENCH_DB"], "--log-level=warn"])
-    run(os.environ["PR_BENCH_DB"], args.customers, args.movements, args.batch_size)
+    run(os.environ["PR_BENCH_DB"], args.customers, getattr(args, count_option), args.batch_size)
 
 
 if __name__ == "__main__":
-    main()
+    bench_main(__doc__.splitlines()[0], run, "movements", 100000)

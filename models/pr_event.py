@@ -24,6 +24,7 @@ class PrEvent(models.Model):
     """One customer behaviour that happened: the log that reward rules turn into outcomes."""
 
     _name = "pr.event"
+    _inherit = ["pr.source.mixin"]
     _description = "Behaviour Event"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -35,11 +36,6 @@ class PrEvent(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Datetime(required=True, default=fields.Datetime.now, help="When the behaviour happened.")
     value = fields.Monetary(help="What the behaviour was worth, in the company currency.")
-    source_model = fields.Char(readonly=True)
-    source_id = fields.Many2oneReference(model_field="source_model", readonly=True)
-    source_ref = fields.Reference(
-        selection="_selection_source_ref", string="Source Document", compute="_compute_source_ref"
-    )
     idempotency_key = fields.Char(
         readonly=True, copy=False, help="The same key counts once: the same document and behaviour, or an external id."
     )
@@ -53,18 +49,6 @@ class PrEvent(models.Model):
         "(company_id, idempotency_key)", "This behaviour was already recorded (same document or external id)."
     )
     _pending_idx = models.Index("(date, id) WHERE state = 'pending'")
-
-    @api.model
-    def _selection_source_ref(self):
-        return self.env["pr.ledger.entry"]._selection_source_ref()
-
-    @api.depends("source_model", "source_id")
-    def _compute_source_ref(self):
-        for event in self:
-            if event.source_model in self.env and event.source_id:
-                event.source_ref = f"{event.source_model},{event.source_id}"
-            else:
-                event.source_ref = False
 
     def _compute_points(self):
         granted = dict(

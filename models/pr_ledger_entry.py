@@ -59,6 +59,7 @@ class PrLedgerEntry(models.Model):
     """
 
     _name = "pr.ledger.entry"
+    _inherit = ["pr.source.mixin"]
     _description = "Reward Ledger Entry"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -92,11 +93,6 @@ class PrLedgerEntry(models.Model):
         ondelete="restrict",
         help="The customer's tier when the entry was posted.",
     )
-    source_model = fields.Char(readonly=True)
-    source_id = fields.Many2oneReference(string="Source ID", model_field="source_model", readonly=True)
-    source_ref = fields.Reference(
-        selection="_selection_source_ref", string="Source Document", compute="_compute_source_ref"
-    )
     reason = fields.Char(readonly=True)
     reversed_entry_id = fields.Many2one(
         "pr.ledger.entry", string="Reverses", readonly=True, index="btree_not_null", ondelete="restrict"
@@ -120,18 +116,6 @@ class PrLedgerEntry(models.Model):
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
-
-    @api.model
-    def _selection_source_ref(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
-
-    @api.depends("source_model", "source_id")
-    def _compute_source_ref(self):
-        for entry in self:
-            if entry.source_model in self.env and entry.source_id:
-                entry.source_ref = f"{entry.source_model},{entry.source_id}"
-            else:
-                entry.source_ref = False
 
     @api.depends("points", "reversal_entry_ids.points")
     def _compute_reversible_points(self):
