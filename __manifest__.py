@@ -25,6 +25,8 @@
         "data/pr_behavior_data.xml",
         "data/mail_template_data.xml",
         "data/base_automation_data.xml",
+        "data/pr_referral_data.xml",
+        "data/pr_referral_automation_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -35,6 +37,10 @@
         "views/pr_reward_rule_views.xml",
         "views/pr_event_views.xml",
         "views/pr_document_views.xml",
+        "views/pr_referral_views.xml",
+        "views/crm_lead_views.xml",
+        "views/referral_templates.xml",
+        "report/pr_referral_report_views.xml",
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
         "views/positive_reinforcement_menus.xml",
@@ -44,5 +50,8 @@
         "demo/res_partner_demo.xml",
         "demo/pr_reward_rule_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["positive_reinforcement/static/tests/tours/**/*"],
+    },
     "application": True,
 }

@@ -16,3 +16,6 @@ from . import account_move
 from . import product_template
 from . import mailing_contact
 from . import survey
+from . import pr_referral
+from . import crm_lead
+from . import res_users

@@ -47,6 +47,45 @@ class ResCompany(models.Model):
         help="When points earned on an order become available, for rules that follow the release policy.",
     )
 
+    pr_referral_qualify_on = fields.Selection(
+        [("confirmed", "Order confirmed"), ("paid", "Order paid")],
+        string="Referral Qualifies When",
+        default="confirmed",
+        required=True,
+    )
+    pr_referral_min_amount = fields.Monetary(
+        string="Referral Minimum Order",
+        currency_field="currency_id",
+        help="The friend's first order must reach this untaxed amount.",
+    )
+    pr_referral_days = fields.Integer(
+        string="Referral Qualifying Days", default=90, help="The friend must buy within this many days of the referral."
+    )
+    pr_referral_cap = fields.Integer(
+        string="Referrals per Month",
+        default=10,
+        help="Qualified referrals of one referrer per month before the next ones wait for a review; 0 for no cap.",
+    )
+    pr_referral_signup_limit = fields.Integer(
+        string="Signups per Network per Hour",
+        default=5,
+        help="More signups than this from one network address within an hour wait for a review.",
+    )
+    pr_referral_ip_retention_days = fields.Integer(
+        string="Keep Network Hashes (days)",
+        default=30,
+        help="Hashed network addresses of signups are erased after this many days.",
+    )
+    pr_referral_invite_limit = fields.Integer(
+        string="Invitations per Day", default=20, help="Invitations one customer can send per day."
+    )
+    pr_referral_coupon_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Friend's Welcome Coupon",
+        domain="[('program_type', 'in', ('coupons', 'promotion', 'next_order_coupons'))]",
+        help="Coupon program whose coupon a referred friend receives when the referral qualifies.",
+    )
+
     _pr_points_validity_months_positive = models.Constraint(
         "CHECK(pr_points_validity_months >= 0)", "The points validity cannot be negative."
     )

@@ -1,5 +1,9 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import SQL
+
+from ..pr_lib.referral import generate_code
 
 
 class ResPartner(models.Model):
@@ -17,6 +21,27 @@ class ResPartner(models.Model):
     pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member")
     pr_ledger_count = fields.Integer(string="Ledger Entries", compute="_compute_pr_ledger_count")
     pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count")
+    pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
+    pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
+    pr_referral_id = fields.Many2one("pr.referral", string="Referral", compute="_compute_pr_referral")
+    pr_referred_by_id = fields.Many2one(
+        "res.partner",
+        string="Referred By",
+        compute="_compute_pr_referral",
+        inverse="_inverse_pr_referred_by",
+        help="The customer who referred this contact; setting it records the referral, once.",
+    )
+    pr_referred_by_code = fields.Char(
+        string="Referral Code Used",
+        compute="_compute_pr_referral",
+        inverse="_inverse_pr_referred_by_code",
+        help="Type the code the friend was given to set who referred them.",
+    )
+    pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
+
+    _pr_referral_code_uniq = models.UniqueIndex(
+        "(pr_referral_code) WHERE pr_referral_code IS NOT NULL", "This referral code is already used."
+    )
 
     @api.model
     def _pr_balance_fields(self):
@@ -100,6 +125,101 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_event_action")
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         return action
+
+    def _compute_pr_referral_url(self):
+        base_url = self.get_base_url()
+        for partner in self:
+            code = partner.commercial_partner_id.pr_referral_code
+            partner.pr_referral_url = f"{base_url}/referral/{code}" if code else False
+
+    def _compute_pr_referral(self):
+        referrals = self.env["pr.referral"].sudo().search([("friend_partner_id", "in", self.ids)])
+        by_friend = {referral.friend_partner_id: referral for referral in referrals}
+        for partner in self:
+            referral = by_friend.get(partner, referrals.browse())
+            partner.pr_referral_id = referral
+            partner.pr_referred_by_id = referral.referrer_id
+            partner.pr_referred_by_code = referral.code
+
+    def _inverse_pr_referred_by(self):
+        for partner in self:
+            if partner.pr_referred_by_id and partner.pr_referred_by_id != partner.pr_referral_id.referrer_id:
+                self.env["pr.referral"]._refer(partner.pr_referred_by_id, friend=partner)
+
+    def _inverse_pr_referred_by_code(self):
+        for partner in self.filtered("pr_referred_by_code"):
+            referrer = self.env["pr.referral"]._find_referrer(partner.pr_referred_by_code)
+            if not referrer:
+                raise UserError(self.env._("This referral code is not valid."))
+            if referrer != partner.pr_referral_id.referrer_id:
+                self.env["pr.referral"]._refer(referrer, friend=partner)
+
+    def _compute_pr_referral_count(self):
+        counts = dict(
+            self.env["pr.referral"]._read_group(
+                [("referrer_id", "in", self.commercial_partner_id.ids)], ["referrer_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.pr_referral_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        partners.filtered(lambda p: p.is_company or not p.parent_id)._pr_ensure_referral_code()
+        return partners
+
+    def _pr_ensure_referral_code(self):
+        """Give these customers a unique referral code, in a few queries whatever their number."""
+        todo = self.filtered(lambda p: not p.pr_referral_code)
+        codes = {}
+        while len(codes) < len(todo):
+            candidates = {generate_code() for _ in range(len(todo) - len(codes))} - set(codes.values())
+            self.flush_model(["pr_referral_code"])
+            self.env.cr.execute(
+                SQL("SELECT pr_referral_code FROM res_partner WHERE pr_referral_code = ANY(%s)", list(candidates))
+            )
+            taken = {row[0] for row in self.env.cr.fetchall()}
+            free = iter(candidates - taken)
+            for partner in todo:
+                if partner.id not in codes and (code := next(free, None)):
+                    codes[partner.id] = code
+        if codes:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_partner p SET pr_referral_code = d.code FROM unnest(%s::int[], %s::varchar[]) AS d(id, code)"
+                    " WHERE p.id = d.id",
+                    list(codes),
+                    list(codes.values()),
+                )
+            )
+            todo.invalidate_recordset(["pr_referral_code"])
+
+    @api.model
+    def _pr_init_referral_codes(self, batch_size=10000):
+        """At install: a referral code for every existing customer."""
+        while partners := self.with_context(active_test=False).search(
+            [("pr_referral_code", "=", False), "|", ("is_company", "=", True), ("parent_id", "=", False)],
+            limit=batch_size,
+        ):
+            partners._pr_ensure_referral_code()
+
+    def action_view_pr_referrals(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_referral_action")
+        action["domain"] = [("referrer_id", "=", self.commercial_partner_id.id)]
+        return action
+
+    def action_pr_invite(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Invite a Friend"),
+            "res_model": "pr.referral.invite",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_referrer_id": self.commercial_partner_id.id},
+        }
 
     def _pr_search_members(self, domain):
         members = self.env["pr.member"].sudo()._search(Domain.AND([domain, [("company_id", "=", self.env.company.id)]]))

@@ -8,3 +8,4 @@ from . import test_i18n
 from . import test_rules
 from . import test_detection
 from . import test_api
+from . import test_referral

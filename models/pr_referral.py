@@ -1,0 +1,448 @@
+import hashlib
+import secrets
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..pr_lib.referral import normalize_address, normalize_code, normalize_phone
+
+STATES = [
+    ("invited", "Invited"),
+    ("signed_up", "Signed up"),
+    ("review", "To review"),
+    ("qualified", "Qualified"),
+    ("rewarded", "Rewarded"),
+    ("rejected", "Rejected"),
+]
+OPEN_STATES = ("invited", "signed_up")
+
+
+class PrReferral(models.Model):
+    """One friend referred by one customer, from the first contact to the rewards of both."""
+
+    _name = "pr.referral"
+    _inherit = ["mail.thread"]
+    _description = "Referral"
+    _order = "date desc, id desc"
+    _rec_name = "friend_name"
+    _check_company_auto = True
+
+    referrer_id = fields.Many2one(
+        "res.partner", string="Referred By", required=True, index=True, ondelete="restrict", tracking=True
+    )
+    friend_partner_id = fields.Many2one("res.partner", string="Friend", index="btree_not_null", ondelete="restrict")
+    friend_lead_id = fields.Many2one(
+        "crm.lead", string="Friend's Opportunity", index="btree_not_null", ondelete="set null"
+    )
+    friend_name = fields.Char(compute="_compute_friend_name", store=True)
+    friend_email = fields.Char(help="The address the invitation went to.")
+    code = fields.Char(string="Referral Code", readonly=True)
+    channel = fields.Selection(
+        [("link", "Referral link"), ("invite", "Email invitation"), ("manual", "Set by a salesperson")],
+        default="manual",
+        required=True,
+        readonly=True,
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date = fields.Datetime(string="Referred On", required=True, default=fields.Datetime.now, readonly=True)
+    signup_date = fields.Datetime(string="Signed Up On", readonly=True)
+    qualified_date = fields.Datetime(string="Qualified On", readonly=True)
+    rewarded_date = fields.Datetime(string="Rewarded On", readonly=True)
+    state = fields.Selection(STATES, default="signed_up", required=True, readonly=True, index=True, tracking=True)
+    flags = fields.Text(string="Review Reasons", readonly=True)
+    reject_reason = fields.Char(tracking=True)
+    order_id = fields.Many2one("sale.order", string="Qualifying Order", readonly=True, ondelete="set null")
+    order_amount = fields.Monetary(readonly=True)
+    event_id = fields.Many2one("pr.event", string="Referrer's Reward", readonly=True, ondelete="set null")
+    coupon_id = fields.Many2one("loyalty.card", string="Friend's Welcome Coupon", readonly=True, ondelete="set null")
+    ip_hash = fields.Char(readonly=True, groups="base.group_system", help="Salted hash of the network address, purged.")
+
+    _friend_uniq = models.UniqueIndex(
+        "(company_id, friend_partner_id) WHERE friend_partner_id IS NOT NULL",
+        "This friend was already referred.",
+    )
+    _lead_uniq = models.UniqueIndex(
+        "(friend_lead_id) WHERE friend_lead_id IS NOT NULL", "This opportunity was already referred."
+    )
+
+    @api.depends("friend_partner_id.name", "friend_lead_id.contact_name", "friend_lead_id.partner_name", "friend_email")
+    def _compute_friend_name(self):
+        for referral in self:
+            lead = referral.friend_lead_id
+            referral.friend_name = (
+                referral.friend_partner_id.name
+                or lead.contact_name
+                or lead.partner_name
+                or referral.friend_email
+                or self.env._("Unknown friend")
+            )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_approve(self):
+        """A manager clears the review flags: the referral is rewarded."""
+        self._check_manager()
+        todo = self.filtered(lambda r: r.state == "review")
+        todo.write({"state": "qualified", "qualified_date": fields.Datetime.now()})
+        todo.sudo()._reward()
+        return True
+
+    def action_reject(self):
+        self._check_manager()
+        for referral in self:
+            if not (referral.reject_reason or "").strip():
+                raise UserError(
+                    self.env._(
+                        "Give the reason why the referral of %(friend)s is rejected.", friend=referral.friend_name
+                    )
+                )
+        self.filtered(lambda r: r.state not in ("rewarded", "rejected")).write({"state": "rejected"})
+        return True
+
+    def _check_manager(self):
+        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
+            raise UserError(self.env._("Only a Positive Reinforcement manager can review referrals."))
+
+    # ------------------------------------------------------------
+    # CREATING
+    # ------------------------------------------------------------
+
+    @api.model
+    def _find_referrer(self, code):
+        """The customer behind a referral code, or an empty recordset, with the same work either way."""
+        normalized = normalize_code(code) or "-"
+        self.env["res.partner"].flush_model(["pr_referral_code", "active"])
+        self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE pr_referral_code = %s AND active", normalized))
+        row = self.env.cr.fetchone()
+        return self.env["res.partner"].browse(row[0] if row else [])
+
+    @api.model
+    def _refer(self, referrer, friend=None, lead=None, channel="manual", code=None, ip=None, email=None, state=None):
+        """Create the referral of ``friend`` (a partner) or ``lead`` by ``referrer``, or refuse with the reason."""
+        self._check_new_referral(referrer, friend, lead)
+        values = {
+            "referrer_id": referrer.commercial_partner_id.id,
+            "friend_partner_id": friend.id if friend else False,
+            "friend_lead_id": lead.id if lead else False,
+            "friend_email": email or (friend.email if friend else lead.email_from if lead else False),
+            "code": code or referrer.commercial_partner_id.pr_referral_code,
+            "channel": channel,
+            "state": state or "signed_up",
+            "signup_date": fields.Datetime.now() if (state or "signed_up") == "signed_up" else False,
+        }
+        if ip:
+            values["ip_hash"] = self._hash_ip(ip)
+        referral = self.sudo().create(values)
+        self._invalidate_friends()
+        return referral
+
+    @api.model
+    def _invalidate_friends(self):
+        """The partners' and leads' referral fields are computed from the referrals: forget them."""
+        self.env["res.partner"].invalidate_model(
+            ["pr_referral_id", "pr_referred_by_id", "pr_referred_by_code", "pr_referral_count"]
+        )
+        self.env["crm.lead"].invalidate_model(["pr_referral_id", "pr_referred_by_id", "pr_referred_by_code"])
+
+    @api.model
+    def _check_new_referral(self, referrer, friend, lead):
+        _ = self.env._
+        if not referrer or not referrer.active:
+            raise UserError(_("This referral code is not valid."))
+        family = referrer.commercial_partner_id
+        if friend and friend.commercial_partner_id == family:
+            raise UserError(_("A customer cannot refer themselves."))
+        if lead and lead.partner_id and lead.partner_id.commercial_partner_id == family:
+            raise UserError(_("A customer cannot refer themselves."))
+        domain = []
+        if friend:
+            domain = [("friend_partner_id", "=", friend.id)]
+        elif lead:
+            domain = [("friend_lead_id", "=", lead.id)]
+        if domain and self.sudo().search_count(domain + [("company_id", "=", self.env.company.id)], limit=1):
+            raise UserError(_("%(friend)s was already referred.", friend=(friend or lead).display_name))
+
+    @api.model
+    def _hash_ip(self, ip):
+        """A salted hash of a network address: enough to count signups, useless to find the person."""
+        params = self.env["ir.config_parameter"].sudo()
+        salt = params.get_param("positive_reinforcement.ip_salt")
+        if not salt:
+            salt = secrets.token_hex(16)
+            params.set_param("positive_reinforcement.ip_salt", salt)
+        return hashlib.sha256(f"{salt}:{ip}".encode()).hexdigest()
+
+    # ------------------------------------------------------------
+    # QUALIFYING
+    # ------------------------------------------------------------
+
+    @api.model
+    def _qualify_for_partners(self, partners):
+        """Qualify the open referrals of these friends (their order was just confirmed or paid)."""
+        referrals = self.sudo().search(
+            [("state", "in", OPEN_STATES), ("friend_partner_id", "child_of", partners.commercial_partner_id.ids)]
+        )
+        return referrals._qualify()
+
+    def _qualify(self):
+        """Qualify these open referrals whose friend made a qualifying first purchase, or won an opportunity.
+
+        The friend's first purchase (a confirmed, or paid, order per the company's setting) must reach
+        the minimum amount within the qualifying days after the referral. Referrals raising a fraud
+        flag wait for a manager in the review queue; the others are rewarded at once. Set-based: a
+        batch of a thousand referrals costs a few dozen queries.
+        """
+        referrals = self.filtered(lambda r: r.state in OPEN_STATES)
+        if not referrals:
+            return self.browse()
+        orders = referrals._qualifying_orders()
+        qualifying = referrals.filtered(lambda r: r.id in orders or r.friend_lead_id.won_status == "won")
+        if not qualifying:
+            return self.browse()
+        flags = qualifying._fraud_flags()
+        ids = qualifying.ids
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE pr_referral r
+                   SET state = CASE WHEN d.flags IS NULL THEN 'qualified' ELSE 'review' END,
+                       qualified_date = CASE WHEN d.flags IS NULL THEN %s END,
+                       flags = d.flags, order_id = d.order_id, order_amount = d.amount,
+                       write_uid = %s, write_date = %s
+                  FROM unnest(%s::int[], %s::text[], %s::int[], %s::numeric[]) AS d(id, flags, order_id, amount)
+                 WHERE r.id = d.id
+                """,
+                fields.Datetime.now(),
+                self.env.uid,
+                fields.Datetime.now(),
+                ids,
+                ["\n".join(flags[i]) if flags.get(i) else None for i in ids],
+                [orders.get(i, (None, 0))[0] for i in ids],
+                [orders.get(i, (None, 0))[1] for i in ids],
+            )
+        )
+        qualifying.invalidate_recordset()
+        qualifying.filtered(lambda r: r.state == "qualified")._reward()
+        return qualifying
+
+    def _qualifying_orders(self):
+        """``{referral id: (order id, amount)}`` of the friend's first qualifying order, in one query."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (r.id) r.id, so.id, so.amount_untaxed
+                  FROM pr_referral r
+                  JOIN res_company c ON c.id = r.company_id
+                  JOIN res_partner friend ON friend.id = r.friend_partner_id
+                  JOIN res_partner buyer ON buyer.commercial_partner_id = friend.commercial_partner_id
+                  JOIN sale_order so ON so.partner_id = buyer.id AND so.company_id = r.company_id
+                 WHERE r.id = ANY(%s)
+                   AND so.state = 'sale'
+                   AND so.date_order >= r.date
+                   AND so.date_order <= r.date + make_interval(days => c.pr_referral_days)
+                   AND so.amount_untaxed >= COALESCE(c.pr_referral_min_amount, 0)
+                   AND (c.pr_referral_qualify_on = 'confirmed' OR EXISTS (
+                        SELECT 1 FROM sale_order_line sol
+                          JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+                          JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                          JOIN account_move am ON am.id = aml.move_id
+                         WHERE sol.order_id = so.id AND am.move_type = 'out_invoice' AND am.state = 'posted'
+                           AND am.payment_state IN ('paid', 'in_payment')))
+                 ORDER BY r.id, so.date_order, so.id
+                """,
+                self.ids,
+            )
+        )
+        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+
+    def _fraud_flags(self):
+        """``{referral id: [reasons]}`` for the referrals a manager should look at before rewarding."""
+        _ = self.env._
+        flags = defaultdict(list)
+        for referral in self:
+            referrer, friend = referral.referrer_id, referral.friend_partner_id or referral.friend_lead_id.partner_id
+            if friend:
+                same = [
+                    (referrer.email_normalized, friend.email_normalized, _("same email address")),
+                    (normalize_phone(referrer.phone), normalize_phone(friend.phone), _("same phone number")),
+                    ((referrer.vat or "").upper(), (friend.vat or "").upper(), _("same tax ID")),
+                    (self._address(referrer), self._address(friend), _("same delivery address")),
+                ]
+                for mine, theirs, reason in same:
+                    if mine and mine == theirs:
+                        flags[referral.id].append(_("Self-referral: %(reason)s.", reason=reason))
+                if referrer.pr_referred_by_id.commercial_partner_id == friend.commercial_partner_id:
+                    flags[referral.id].append(_("Circular referral: the friend referred the referrer."))
+        self._flag_existing_customers(flags)
+        self._flag_caps(flags)
+        self._flag_networks(flags)
+        return flags
+
+    @api.model
+    def _address(self, partner):
+        delivery = partner.child_ids.filtered(lambda c: c.type == "delivery")[:1] or partner
+        return normalize_address(delivery.street, delivery.zip, delivery.city)
+
+    def _flag_existing_customers(self, flags):
+        friends = self.friend_partner_id.commercial_partner_id
+        if not friends:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT r.id FROM pr_referral r
+                  JOIN res_partner friend ON friend.id = r.friend_partner_id
+                 WHERE r.id = ANY(%s) AND EXISTS (
+                       SELECT 1 FROM sale_order so JOIN res_partner buyer ON buyer.id = so.partner_id
+                        WHERE buyer.commercial_partner_id = friend.commercial_partner_id
+                          AND so.state = 'sale' AND so.date_order < r.date)
+                """,
+                self.ids,
+            )
+        )
+        for (referral_id,) in self.env.cr.fetchall():
+            flags[referral_id].append(self.env._("The friend was already a customer."))
+
+    def _flag_caps(self, flags):
+        """More qualified referrals this month than the company allows per referrer."""
+        month_start = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        counts = dict(
+            self.sudo()._read_group(
+                [
+                    ("referrer_id", "in", self.referrer_id.ids),
+                    ("state", "in", ("qualified", "rewarded")),
+                    ("qualified_date", ">=", month_start),
+                ],
+                ["referrer_id"],
+                ["__count"],
+            )
+        )
+        seen = defaultdict(int)
+        for referral in self.sorted("id"):
+            cap = referral.company_id.pr_referral_cap
+            seen[referral.referrer_id] += 1
+            if cap and counts.get(referral.referrer_id, 0) + seen[referral.referrer_id] > cap:
+                flags[referral.id].append(
+                    self.env._("The referrer has more than %(cap)s qualified referrals this month.", cap=cap)
+                )
+
+    def _flag_networks(self, flags):
+        """Many signups from one network address within an hour."""
+        hashed = self.sudo().filtered("ip_hash")
+        if not hashed:
+            return
+        counts = dict(
+            self.sudo()._read_group(
+                [
+                    ("ip_hash", "in", hashed.mapped("ip_hash")),
+                    ("date", ">=", fields.Datetime.now() - timedelta(hours=1)),
+                ],
+                ["ip_hash"],
+                ["__count"],
+            )
+        )
+        for referral in hashed:
+            limit = referral.company_id.pr_referral_signup_limit
+            if limit and counts.get(referral.ip_hash, 0) > limit:
+                flags[referral.id].append(self.env._("Many signups from the same network address."))
+
+    # ------------------------------------------------------------
+    # REWARDING
+    # ------------------------------------------------------------
+
+    def _reward(self):
+        """Both sides: the referral behaviour for the referrer (reward rules decide the points) and a
+        welcome coupon for the friend, from the company's coupon program, usable on the next order."""
+        if not self:
+            return
+        behavior = self.env.ref("positive_reinforcement.pr_behavior_referral")
+        events = self.env["pr.event"]._record(
+            [
+                {
+                    "partner_id": referral.referrer_id.id,
+                    "behavior_id": behavior.id,
+                    "company_id": referral.company_id.id,
+                    "value": referral.order_amount,
+                    "source_model": self._name,
+                    "source_id": referral.id,
+                    "idempotency_key": f"pr.referral:{referral.id}",
+                }
+                for referral in self
+            ]
+        )
+        coupons = self._issue_welcome_coupons()
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE pr_referral r SET state = 'rewarded', rewarded_date = %s, event_id = d.event_id,
+                       coupon_id = COALESCE(r.coupon_id, d.coupon_id), write_uid = %s, write_date = %s
+                  FROM unnest(%s::int[], %s::int[], %s::int[]) AS d(id, event_id, coupon_id)
+                 WHERE r.id = d.id
+                """,
+                fields.Datetime.now(),
+                self.env.uid,
+                fields.Datetime.now(),
+                self.ids,
+                events.ids,
+                [coupons.get(referral.id) for referral in self],
+            )
+        )
+        self.invalidate_recordset()
+
+    def _issue_welcome_coupons(self):
+        """``{referral id: coupon id}``: one coupon per friend, from each company's welcome program."""
+        values, owners = [], []
+        for referral in self:
+            program = referral.company_id.pr_referral_coupon_program_id
+            friend = referral.friend_partner_id or referral.friend_lead_id.partner_id
+            if not program or not friend or referral.coupon_id:
+                continue
+            if not program.active:
+                raise UserError(self.env._("The welcome coupon program %(program)s is archived.", program=program.name))
+            points = min(program.reward_ids.mapped("required_points") or [1.0])
+            values.append({"program_id": program.id, "partner_id": friend.id, "points": points})
+            owners.append(referral.id)
+        Card = self.env["loyalty.card"].sudo().with_context(mail_create_nolog=True, tracking_disable=True)
+        coupons = Card.create(values) if values else []
+        return dict(zip(owners, [coupon.id for coupon in coupons], strict=True))
+
+    # ------------------------------------------------------------
+    # CRONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_qualify_referrals(self, batch_size=1000):
+        cron = self.env["ir.cron"]
+        last_id = 0
+        while referrals := self.sudo().search(
+            [("state", "in", OPEN_STATES), ("id", ">", last_id)], order="id", limit=batch_size
+        ):
+            referrals._qualify()
+            last_id = referrals[-1].id
+            if not cron._commit_progress(len(referrals)):
+                break
+
+    @api.model
+    def _cron_purge_network_addresses(self):
+        """Forget network address hashes older than the retention of each company."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE pr_referral r SET ip_hash = NULL
+                  FROM res_company c
+                 WHERE c.id = r.company_id AND r.ip_hash IS NOT NULL
+                   AND r.date < %s - make_interval(days => c.pr_referral_ip_retention_days)
+                """,
+                fields.Datetime.now(),
+            )
+        )
+        self.invalidate_model(["ip_hash"])

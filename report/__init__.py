@@ -1,0 +1,1 @@
+from . import pr_referral_report
