@@ -49,6 +49,7 @@
         "demo/pr_tier_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/pr_reward_rule_demo.xml",
+        "demo/pr_referral_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["positive_reinforcement/static/tests/tours/**/*"],

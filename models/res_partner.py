@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -7,7 +6,10 @@ from ..pr_lib.referral import generate_code
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "pr.referred.mixin"]
+    _pr_friend_field = "friend_partner_id"
+    _pr_friend_argument = "friend"
 
     pr_member_id = fields.Many2one("pr.member", string="Loyalty Membership", compute="_compute_pr_member")
     pr_tier_id = fields.Many2one(
@@ -23,20 +25,6 @@ class ResPartner(models.Model):
     pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count")
     pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
     pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
-    pr_referral_id = fields.Many2one("pr.referral", string="Referral", compute="_compute_pr_referral")
-    pr_referred_by_id = fields.Many2one(
-        "res.partner",
-        string="Referred By",
-        compute="_compute_pr_referral",
-        inverse="_inverse_pr_referred_by",
-        help="The customer who referred this contact; setting it records the referral, once.",
-    )
-    pr_referred_by_code = fields.Char(
-        string="Referral Code Used",
-        compute="_compute_pr_referral",
-        inverse="_inverse_pr_referred_by_code",
-        help="Type the code the friend was given to set who referred them.",
-    )
     pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
 
     _pr_referral_code_uniq = models.UniqueIndex(
@@ -131,28 +119,6 @@ class ResPartner(models.Model):
         for partner in self:
             code = partner.commercial_partner_id.pr_referral_code
             partner.pr_referral_url = f"{base_url}/referral/{code}" if code else False
-
-    def _compute_pr_referral(self):
-        referrals = self.env["pr.referral"].sudo().search([("friend_partner_id", "in", self.ids)])
-        by_friend = {referral.friend_partner_id: referral for referral in referrals}
-        for partner in self:
-            referral = by_friend.get(partner, referrals.browse())
-            partner.pr_referral_id = referral
-            partner.pr_referred_by_id = referral.referrer_id
-            partner.pr_referred_by_code = referral.code
-
-    def _inverse_pr_referred_by(self):
-        for partner in self:
-            if partner.pr_referred_by_id and partner.pr_referred_by_id != partner.pr_referral_id.referrer_id:
-                self.env["pr.referral"]._refer(partner.pr_referred_by_id, friend=partner)
-
-    def _inverse_pr_referred_by_code(self):
-        for partner in self.filtered("pr_referred_by_code"):
-            referrer = self.env["pr.referral"]._find_referrer(partner.pr_referred_by_code)
-            if not referrer:
-                raise UserError(self.env._("This referral code is not valid."))
-            if referrer != partner.pr_referral_id.referrer_id:
-                self.env["pr.referral"]._refer(referrer, friend=partner)
 
     def _compute_pr_referral_count(self):
         counts = dict(

@@ -9,3 +9,4 @@ from . import test_rules
 from . import test_detection
 from . import test_api
 from . import test_referral
+from . import test_screens

@@ -1,0 +1,52 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class PrReferredMixin(models.AbstractModel):
+    """Who referred a contact or an opportunity: set by picking the customer or typing the code.
+
+    The referral itself is a ``pr.referral``; these fields read it, and setting them records it,
+    once, with every check of ``pr.referral._refer``.
+    """
+
+    _name = "pr.referred.mixin"
+    _description = "Referred Record"
+    _pr_friend_field = None  # the field of pr.referral that points to this model
+    _pr_friend_argument = None  # the argument of pr.referral._refer that takes such a record
+
+    pr_referral_id = fields.Many2one("pr.referral", string="Referral", compute="_compute_pr_referral")
+    pr_referred_by_id = fields.Many2one(
+        "res.partner",
+        string="Referred By",
+        compute="_compute_pr_referral",
+        inverse="_inverse_pr_referred_by",
+        help="The customer who referred them; setting it records the referral, once.",
+    )
+    pr_referred_by_code = fields.Char(
+        string="Referral Code Used",
+        compute="_compute_pr_referral",
+        inverse="_inverse_pr_referred_by_code",
+        help="Type the code the friend was given to set who referred them.",
+    )
+
+    def _compute_pr_referral(self):
+        referrals = self.env["pr.referral"].sudo().search([(self._pr_friend_field, "in", self.ids)])
+        by_friend = {referral[self._pr_friend_field]: referral for referral in referrals}
+        for record in self:
+            referral = by_friend.get(record, referrals.browse())
+            record.pr_referral_id = referral
+            record.pr_referred_by_id = referral.referrer_id
+            record.pr_referred_by_code = referral.code
+
+    def _inverse_pr_referred_by(self):
+        for record in self:
+            if record.pr_referred_by_id and record.pr_referred_by_id != record.pr_referral_id.referrer_id:
+                self.env["pr.referral"]._refer(record.pr_referred_by_id, **{self._pr_friend_argument: record})
+
+    def _inverse_pr_referred_by_code(self):
+        for record in self.filtered("pr_referred_by_code"):
+            referrer = self.env["pr.referral"]._find_referrer(record.pr_referred_by_code)
+            if not referrer:
+                raise UserError(self.env._("This referral code is not valid."))
+            if referrer != record.pr_referral_id.referrer_id:
+                self.env["pr.referral"]._refer(referrer, **{self._pr_friend_argument: record})
