@@ -152,21 +152,20 @@ class PrReferral(models.Model):
 
     @api.model
     def _check_new_referral(self, referrer, friend, lead):
-        _ = self.env._
         if not referrer or not referrer.active:
-            raise UserError(_("This referral code is not valid."))
+            raise UserError(self.env._("This referral code is not valid."))
         family = referrer.commercial_partner_id
         if friend and friend.commercial_partner_id == family:
-            raise UserError(_("A customer cannot refer themselves."))
+            raise UserError(self.env._("A customer cannot refer themselves."))
         if lead and lead.partner_id and lead.partner_id.commercial_partner_id == family:
-            raise UserError(_("A customer cannot refer themselves."))
+            raise UserError(self.env._("A customer cannot refer themselves."))
         domain = []
         if friend:
             domain = [("friend_partner_id", "=", friend.id)]
         elif lead:
             domain = [("friend_lead_id", "=", lead.id)]
         if domain and self.sudo().search_count(domain + [("company_id", "=", self.env.company.id)], limit=1):
-            raise UserError(_("%(friend)s was already referred.", friend=(friend or lead).display_name))
+            raise UserError(self.env._("%(friend)s was already referred.", friend=(friend or lead).display_name))
 
     @api.model
     def _hash_ip(self, ip):
@@ -265,22 +264,21 @@ class PrReferral(models.Model):
 
     def _fraud_flags(self):
         """``{referral id: [reasons]}`` for the referrals a manager should look at before rewarding."""
-        _ = self.env._
         flags = defaultdict(list)
         for referral in self:
             referrer, friend = referral.referrer_id, referral.friend_partner_id or referral.friend_lead_id.partner_id
             if friend:
                 same = [
-                    (referrer.email_normalized, friend.email_normalized, _("same email address")),
-                    (normalize_phone(referrer.phone), normalize_phone(friend.phone), _("same phone number")),
-                    ((referrer.vat or "").upper(), (friend.vat or "").upper(), _("same tax ID")),
-                    (self._address(referrer), self._address(friend), _("same delivery address")),
+                    (referrer.email_normalized, friend.email_normalized, self.env._("same email address")),
+                    (normalize_phone(referrer.phone), normalize_phone(friend.phone), self.env._("same phone number")),
+                    ((referrer.vat or "").upper(), (friend.vat or "").upper(), self.env._("same tax ID")),
+                    (self._address(referrer), self._address(friend), self.env._("same delivery address")),
                 ]
                 for mine, theirs, reason in same:
                     if mine and mine == theirs:
-                        flags[referral.id].append(_("Self-referral: %(reason)s.", reason=reason))
+                        flags[referral.id].append(self.env._("Self-referral: %(reason)s.", reason=reason))
                 if referrer.pr_referred_by_id.commercial_partner_id == friend.commercial_partner_id:
-                    flags[referral.id].append(_("Circular referral: the friend referred the referrer."))
+                    flags[referral.id].append(self.env._("Circular referral: the friend referred the referrer."))
         self._flag_existing_customers(flags)
         self._flag_caps(flags)
         self._flag_networks(flags)

@@ -22,18 +22,17 @@ class PrReferralInvite(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
-        _ = self.env._
         referrer = self.referrer_id.commercial_partner_id
         email = email_normalize(parseaddr(self.friend_email or "")[1])
         if not email:
-            raise UserError(_("%(email)s is not a valid email address.", email=self.friend_email))
+            raise UserError(self.env._("%(email)s is not a valid email address.", email=self.friend_email))
         if not referrer.active or not referrer.pr_referral_code:
-            raise UserError(_("%(customer)s has no active referral code.", customer=referrer.display_name))
+            raise UserError(self.env._("%(customer)s has no active referral code.", customer=referrer.display_name))
         if email == referrer.email_normalized:
-            raise UserError(_("A customer cannot refer themselves."))
+            raise UserError(self.env._("A customer cannot refer themselves."))
         Referral = self.env["pr.referral"].sudo()
         if Referral.search_count([("friend_email", "=ilike", email), ("state", "!=", "rejected")], limit=1):
-            raise UserError(_("%(email)s was already invited.", email=email))
+            raise UserError(self.env._("%(email)s was already invited.", email=email))
         since = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
         sent = Referral.search_count(
             [("referrer_id", "=", referrer.id), ("channel", "=", "invite"), ("date", ">=", since)]
@@ -41,7 +40,9 @@ class PrReferralInvite(models.TransientModel):
         limit = self.env.company.pr_referral_invite_limit
         if limit and sent >= limit:
             raise UserError(
-                _("%(customer)s already sent %(count)s invitations today.", customer=referrer.display_name, count=sent)
+                self.env._(
+                    "%(customer)s already sent %(count)s invitations today.", customer=referrer.display_name, count=sent
+                )
             )
         referral = Referral.create(
             {
