@@ -362,6 +362,7 @@ class PrReferral(models.Model):
         if not self:
             return
         behavior = self.env.ref("positive_reinforcement.pr_behavior_referral")
+        welcome = self.env.ref("positive_reinforcement.pr_behavior_referral_welcome")
         events = self.env["pr.event"]._record(
             [
                 {
@@ -374,6 +375,22 @@ class PrReferral(models.Model):
                     "idempotency_key": f"pr.referral:{referral.id}",
                 }
                 for referral in self
+            ]
+        )
+        # The friend's side goes through reward rules too (welcome points), besides the coupon.
+        self.env["pr.event"]._record(
+            [
+                {
+                    "partner_id": friend.id,
+                    "behavior_id": welcome.id,
+                    "company_id": referral.company_id.id,
+                    "value": referral.order_amount,
+                    "source_model": self._name,
+                    "source_id": referral.id,
+                    "idempotency_key": f"pr.referral:{referral.id}:welcome",
+                }
+                for referral in self
+                if (friend := referral.friend_partner_id or referral.friend_lead_id.partner_id)
             ]
         )
         coupons = self._issue_welcome_coupons()

@@ -109,6 +109,8 @@ class TestReferral(PositiveReinforcementCase):
         referral.event_id._pr_process()
         self.assertEqual(referral.event_id.points, 300)
         self.assertBalances(self.alice, 300)
+        welcome = self.Event.search([("partner_id", "=", self.friend.id), ("source_model", "=", "pr.referral")])
+        self.assertEqual(welcome.behavior_id.code, "referral_welcome")
 
     def test_purchase_outside_the_window_does_not_qualify(self):
         with freeze_time(fields.Datetime.now() - timedelta(days=40)):
