@@ -91,9 +91,12 @@ def run(database, customers, count, batch_size):
             "SELECT outcome, COUNT(*), COALESCE(SUM(points), 0) FROM pr_event_decision GROUP BY outcome ORDER BY outcome"
         )
         outcomes = cr.fetchall()
-        cr.execute("SELECT COALESCE(SUM(points), 0) FROM pr_ledger_entry")
+        cr.execute("SELECT COALESCE(SUM(points), 0) FROM pr_ledger_entry WHERE partner_id = ANY(%s)", [partner_ids])
         ledger = cr.fetchone()[0]
-        cr.execute("SELECT COALESCE(SUM(points_available + points_pending), 0) FROM pr_member")
+        cr.execute(
+            "SELECT COALESCE(SUM(points_available + points_pending), 0) FROM pr_member WHERE partner_id = ANY(%s)",
+            [partner_ids],
+        )
         balances = cr.fetchone()[0]
     assert processed == count and ledger == balances, (processed, ledger, balances)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -185,9 +185,11 @@ def run(database, customers, count, batch_size):
     service_seconds = time.perf_counter() - start
 
     with registry.cursor() as cr:
-        cr.execute("SELECT COUNT(*), SUM(points) FROM pr_ledger_entry WHERE idempotency_key LIKE 'bench:%%'")
+        cr.execute("SELECT COUNT(*), SUM(points) FROM pr_ledger_entry WHERE partner_id = ANY(%s)", [partner_ids])
         posted, total = cr.fetchone()
-        cr.execute("SELECT SUM(points_available + points_pending) FROM pr_member")
+        cr.execute(
+            "SELECT SUM(points_available + points_pending) FROM pr_member WHERE partner_id = ANY(%s)", [partner_ids]
+        )
         balances = cr.fetchone()[0]
         cr.execute(
             "SELECT t.name->>'en_US', COUNT(*) FROM pr_member m JOIN pr_tier t ON t.id = m.tier_id "

@@ -127,26 +127,82 @@ class PrEvent(models.Model):
 
     @api.model
     def _record(self, vals_list):
-        """Record events, skipping those whose idempotency key is already known. Returns all of them."""
+        """Record events detected in documents, skipping those whose idempotency key is already known.
+
+        The callers (automated rules, referrals, replays) give complete, checked values; the events are
+        inserted with one statement, and the processing cron is woken once. Returns all of them, in order.
+        """
         vals_list = [vals for vals in vals_list if vals.get("partner_id")]
         if not vals_list:
             return self.browse()
+        now = fields.Datetime.now()
         for vals in vals_list:
             vals.setdefault("company_id", self.env.company.id)
-        keys = {(vals["company_id"], vals["idempotency_key"]) for vals in vals_list}
-        existing = self.sudo().search_fetch(
-            [("idempotency_key", "in", [key for _company, key in keys])], ["company_id", "idempotency_key"]
-        )
-        known = {(event.company_id.id, event.idempotency_key): event.id for event in existing}
+            vals["date"] = fields.Datetime.to_datetime(vals.get("date")) or now
+        if any(vals["date"] > now + FUTURE_TOLERANCE for vals in vals_list):
+            raise ValidationError(self.env._("A behaviour cannot be dated in the future."))
+        self.env.flush_all()
+        known = self._known_keys({(vals["company_id"], vals["idempotency_key"]) for vals in vals_list})
         new, seen = [], set()
         for vals in vals_list:
             key = (vals["company_id"], vals["idempotency_key"])
             if key not in known and key not in seen:
                 seen.add(key)
                 new.append(vals)
-        created = self.sudo().create(new) if new else self.browse()
-        known.update({(event.company_id.id, event.idempotency_key): event.id for event in created})
+        if new:
+            columns = {
+                "partner_id": "int",
+                "behavior_id": "int",
+                "company_id": "int",
+                "date": "timestamp",
+                "value": "numeric",
+                "source_model": "varchar",
+                "source_id": "int",
+                "idempotency_key": "varchar",
+            }
+            self.env.cr.execute(
+                SQL(
+                    """
+                INSERT INTO pr_event (%s, state, create_uid, create_date, write_uid, write_date)
+                SELECT *, 'pending', %s, %s, %s, %s FROM unnest(%s)
+                ON CONFLICT (company_id, idempotency_key) DO NOTHING
+                RETURNING company_id, idempotency_key, id
+                """,
+                    SQL(", ").join(SQL.identifier(column) for column in columns),
+                    self.env.uid,
+                    now,
+                    self.env.uid,
+                    now,
+                    SQL(", ").join(
+                        SQL("%s::%s[]", [vals.get(column) or None for vals in new], SQL(sql_type))
+                        for column, sql_type in columns.items()
+                    ),
+                )
+            )
+            known.update({(row[0], row[1]): row[2] for row in self.env.cr.fetchall()})
+            # A key recorded by another transaction since ours started: find it too.
+            known.update(self._known_keys(seen - set(known)))
+            self.env.ref("positive_reinforcement.ir_cron_process_events")._trigger()
         return self.browse([known[(vals["company_id"], vals["idempotency_key"])] for vals in vals_list])
+
+    @api.model
+    def _known_keys(self, keys):
+        """``{(company id, key): event id}`` for the keys already recorded."""
+        if not keys:
+            return {}
+        companies, values = zip(*keys, strict=True)
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT e.company_id, e.idempotency_key, e.id FROM pr_event e
+              JOIN unnest(%s::int[], %s::varchar[]) AS k(company_id, key)
+                ON e.company_id = k.company_id AND e.idempotency_key = k.key
+            """,
+                list(companies),
+                list(values),
+            )
+        )
+        return {(row[0], row[1]): row[2] for row in self.env.cr.fetchall()}
 
     @api.model
     def record_events(self, events):

@@ -363,36 +363,34 @@ class PrReferral(models.Model):
             return
         behavior = self.env.ref("positive_reinforcement.pr_behavior_referral")
         welcome = self.env.ref("positive_reinforcement.pr_behavior_referral_welcome")
-        events = self.env["pr.event"]._record(
-            [
+        values = []
+        for referral in self:
+            common = {
+                "company_id": referral.company_id.id,
+                "value": referral.order_amount,
+                "source_model": self._name,
+                "source_id": referral.id,
+            }
+            values.append(
                 {
+                    **common,
                     "partner_id": referral.referrer_id.id,
                     "behavior_id": behavior.id,
-                    "company_id": referral.company_id.id,
-                    "value": referral.order_amount,
-                    "source_model": self._name,
-                    "source_id": referral.id,
                     "idempotency_key": f"pr.referral:{referral.id}",
                 }
-                for referral in self
-            ]
-        )
-        # The friend's side goes through reward rules too (welcome points), besides the coupon.
-        self.env["pr.event"]._record(
-            [
-                {
-                    "partner_id": friend.id,
-                    "behavior_id": welcome.id,
-                    "company_id": referral.company_id.id,
-                    "value": referral.order_amount,
-                    "source_model": self._name,
-                    "source_id": referral.id,
-                    "idempotency_key": f"pr.referral:{referral.id}:welcome",
-                }
-                for referral in self
-                if (friend := referral.friend_partner_id or referral.friend_lead_id.partner_id)
-            ]
-        )
+            )
+            # The friend's side goes through reward rules too (welcome points), besides the coupon.
+            if friend := referral.friend_partner_id or referral.friend_lead_id.partner_id:
+                values.append(
+                    {
+                        **common,
+                        "partner_id": friend.id,
+                        "behavior_id": welcome.id,
+                        "idempotency_key": f"pr.referral:{referral.id}:welcome",
+                    }
+                )
+        recorded = self.env["pr.event"]._record(values)
+        events = recorded.filtered(lambda event: event.behavior_id == behavior)
         coupons = self._issue_welcome_coupons()
         self.flush_model()
         self.env.cr.execute(
