@@ -31,6 +31,7 @@
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
         "views/pr_tier_history_views.xml",
+        "views/pr_reward_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/pr_behavior_views.xml",

@@ -20,3 +20,5 @@ from . import survey
 from . import pr_referral
 from . import crm_lead
 from . import res_users
+from . import pr_reward
+from . import pr_redemption

@@ -10,3 +10,4 @@ from . import test_detection
 from . import test_api
 from . import test_referral
 from . import test_screens
+from . import test_rewards

@@ -471,10 +471,18 @@ mode_bench() {
     esac
     install_throwaway bench || return 1
     : >"$RESULTS/bench.log"
+    # Each script gets its own copy of the freshly installed database, so none measures another's data.
+    local run_db
     for s in "${scripts[@]}"; do
         banner "bench: ${s#"$ROOT"/}"
-        (cd "$ROOT" && PR_BENCH_DB=$DB PR_ODOO_CONF=$ODOO_CONF "$ODOO_PYTHON" "$s") 2>&1 | tee -a "$RESULTS/bench.log"
+        run_db="${DB}_run"
+        pr_sql "CREATE DATABASE \"$run_db\" TEMPLATE \"$DB\"" postgres >/dev/null || {
+            failed=$((failed + 1))
+            continue
+        }
+        (cd "$ROOT" && PR_BENCH_DB=$run_db PR_ODOO_CONF=$ODOO_CONF "$ODOO_PYTHON" "$s") 2>&1 | tee -a "$RESULTS/bench.log"
         rc=${PIPESTATUS[0]}
+        pr_drop_db "$run_db" "$ODOO_DATA_DIR"
         if [[ $rc != 0 ]]; then
             echo "!! ${s#"$ROOT"/} exited $rc"
             failed=$((failed + 1))
