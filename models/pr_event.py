@@ -13,6 +13,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .idempotency import known_keys
+
 _logger = logging.getLogger(__name__)
 
 STATES = [("pending", "Pending"), ("processed", "Processed"), ("ignored", "Ignored"), ("error", "Error")]
@@ -188,21 +190,7 @@ class PrEvent(models.Model):
     @api.model
     def _known_keys(self, keys):
         """``{(company id, key): event id}`` for the keys already recorded."""
-        if not keys:
-            return {}
-        companies, values = zip(*keys, strict=True)
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT e.company_id, e.idempotency_key, e.id FROM pr_event e
-              JOIN unnest(%s::int[], %s::varchar[]) AS k(company_id, key)
-                ON e.company_id = k.company_id AND e.idempotency_key = k.key
-            """,
-                list(companies),
-                list(values),
-            )
-        )
-        return {(row[0], row[1]): row[2] for row in self.env.cr.fetchall()}
+        return known_keys(self.env.cr, self._table, keys)
 
     @api.model
     def record_events(self, events):

@@ -9,6 +9,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .idempotency import known_keys
+
 KINDS = [
     ("earn", "Earned"),
     ("redeem", "Redeemed"),
@@ -452,19 +454,7 @@ class _Batch:
 
     def _resolve_idempotency(self):
         keys = {(m["company_id"], m["idempotency_key"]) for m in self.movements}
-        companies, values = zip(*keys, strict=True)
-        self.cr.execute(
-            SQL(
-                """
-            SELECT e.company_id, e.idempotency_key, e.id FROM pr_ledger_entry e
-              JOIN unnest(%s::int[], %s::varchar[]) AS k(company_id, key)
-                ON e.company_id = k.company_id AND e.idempotency_key = k.key
-            """,
-                list(companies),
-                list(values),
-            )
-        )
-        self.existing = {(row[0], row[1]): row[2] for row in self.cr.fetchall()}
+        self.existing = known_keys(self.cr, "pr_ledger_entry", keys)
         seen = set()
         for movement in self.movements:
             key = (movement["company_id"], movement["idempotency_key"])
