@@ -57,5 +57,4 @@ class PrReferralInvite(models.TransientModel):
         template.with_context(lang=self.lang, pr_friend_name=self.friend_name).send_mail(
             referral.id, email_values={"email_to": email, "recipient_ids": []}
         )
-        referral.friend_email = email
         return {"type": "ir.actions.act_window_close"}
