@@ -209,10 +209,10 @@ def run(database, customers, count, batch_size):
     print(f"ledger total {total} points = member balances {balances}; tiers: {tiers}")
 
 
-def bench_main(description, run, count_option, count_default):
+def bench_main(description, run, count_option, count_default, customers_default=20000):
     """Command line of a benchmark script: ``--customers``, the count option and ``--batch-size``."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--customers", type=int, default=20000)
+    parser.add_argument("--customers", type=int, default=customers_default)
     parser.add_argument(f"--{count_option}", type=int, default=count_default)
     parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()

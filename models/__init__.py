@@ -4,6 +4,7 @@ from . import pr_source_mixin
 from . import pr_referred_mixin
 from . import pr_tier
 from . import pr_member
+from . import pr_member_scores
 from . import pr_ledger_entry
 from . import pr_tier_history
 from . import res_partner
@@ -24,3 +25,5 @@ from . import pr_reward
 from . import pr_redemption
 from . import pr_offer_campaign
 from . import pr_surprise_gift
+from . import pr_metric
+from . import pr_portal

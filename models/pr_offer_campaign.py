@@ -6,6 +6,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from ..pr_lib.rfm import SEGMENTS
+
 OFFER_KINDS = [
     ("coupon", "Coupon"),
     ("multiplier", "Points multiplier"),
@@ -42,6 +44,7 @@ class PrOfferCampaign(models.Model):
         string="But Not In The Last (days)",
         help="…and not in this many days. 0: having bought from it is enough.",
     )
+    rfm_segment = fields.Selection(SEGMENTS, string="RFM Segment", help="Only customers of this RFM segment.")
     tag_ids = fields.Many2many("res.partner.category", string="Tags", help="Customers with any of these tags.")
     lang = fields.Selection(
         selection="_get_languages", string="Language", help="Only customers who speak this language."
@@ -198,6 +201,17 @@ class PrOfferCampaign(models.Model):
                 .sudo()
                 ._read_group(
                     [("company_id", "=", self.company_id.id), ("tier_id", "in", self.tier_ids.ids)],
+                    [],
+                    ["partner_id:array_agg"],
+                )
+            )
+            domain &= Domain("id", "in", members[0][0] or [])
+        if self.rfm_segment:
+            members = (
+                self.env["pr.member"]
+                .sudo()
+                ._read_group(
+                    [("company_id", "=", self.company_id.id), ("rfm_segment", "=", self.rfm_segment)],
                     [],
                     ["partner_id:array_agg"],
                 )

@@ -3,6 +3,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..pr_lib.referral import generate_code
+from ..pr_lib.rfm import SEGMENTS
 
 
 class ResPartner(models.Model):
@@ -21,6 +22,16 @@ class ResPartner(models.Model):
     pr_points_pending = fields.Integer(string="Pending Points", compute="_compute_pr_member")
     pr_points_lifetime = fields.Integer(string="Lifetime Points", compute="_compute_pr_member")
     pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member")
+    pr_rfm_segment = fields.Selection(
+        SEGMENTS, string="RFM Segment", compute="_compute_pr_scores", search="_search_pr_rfm_segment"
+    )
+    pr_clv_value = fields.Float(
+        string="Predicted Value (12 months)", compute="_compute_pr_scores", search="_search_pr_clv_value"
+    )
+    pr_clv_probability_alive = fields.Float(
+        string="Probability Active", compute="_compute_pr_scores", search="_search_pr_clv_probability_alive"
+    )
+    pr_revenue_to_date = fields.Float(string="Revenue to Date", compute="_compute_pr_scores")
     pr_ledger_count = fields.Integer(string="Ledger Entries", compute="_compute_pr_ledger_count")
     pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count")
     pr_offer_count = fields.Integer(compute="_compute_pr_offer_count")
@@ -82,6 +93,38 @@ class ResPartner(models.Model):
             partner.pr_points_pending = member.points_pending
             partner.pr_points_lifetime = member.points_lifetime
             partner.pr_points_expiring = member.points_expiring
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_pr_scores(self):
+        holders = {partner: partner._pr_holder() for partner in self}
+        members = (
+            self.env["pr.member"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("partner_id", "in", [holder.id for holder in holders.values()]),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                ["partner_id", "rfm_segment", "clv_value", "clv_probability_alive", "revenue_to_date"],
+            )
+        )
+        by_holder = {member.partner_id: member for member in members}
+        for partner in self:
+            member = by_holder.get(holders[partner], members.browse())
+            partner.pr_rfm_segment = member.rfm_segment
+            partner.pr_clv_value = member.clv_value
+            partner.pr_clv_probability_alive = member.clv_probability_alive
+            partner.pr_revenue_to_date = member.revenue_to_date
+
+    def _search_pr_rfm_segment(self, operator, value):
+        return self._pr_search_members([("rfm_segment", operator, value)])
+
+    def _search_pr_clv_value(self, operator, value):
+        return self._pr_search_members([("clv_value", operator, value)])
+
+    def _search_pr_clv_probability_alive(self, operator, value):
+        return self._pr_search_members([("clv_probability_alive", operator, value)])
 
     @api.depends_context("company")
     def _compute_pr_ledger_count(self):
