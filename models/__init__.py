@@ -22,3 +22,6 @@ from . import crm_lead
 from . import res_users
 from . import pr_reward
 from . import pr_redemption
+from . import pr_badge
+from . import pr_badge_grant
+from . import res_partner_badge

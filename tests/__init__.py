@@ -11,3 +11,4 @@ from . import test_api
 from . import test_referral
 from . import test_screens
 from . import test_rewards
+from . import test_badges
