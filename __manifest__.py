@@ -44,6 +44,7 @@
         "views/referral_templates.xml",
         "views/pr_badge_views.xml",
         "report/pr_referral_report_views.xml",
+        "report/pr_leaderboard_views.xml",
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
         "views/positive_reinforcement_menus.xml",

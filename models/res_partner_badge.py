@@ -6,10 +6,22 @@ from odoo import api, fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    pr_leaderboard_opt_in = fields.Boolean(
+        string="On the Leaderboard",
+        help="Customers join the leaderboard only if they opt in. It is set on the customer who holds the points: "
+        "the company for its contacts, unless each contact has its own wallet.",
+    )
+    pr_is_points_holder = fields.Boolean(compute="_compute_pr_is_points_holder")
     pr_badge_grant_ids = fields.Many2many(
         "pr.badge.grant", string="Loyalty Badges", compute="_compute_pr_badge_grant_ids"
     )
     pr_badge_count = fields.Integer(string="Badges Earned", compute="_compute_pr_badge_grant_ids")
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_pr_is_points_holder(self):
+        for partner in self:
+            partner.pr_is_points_holder = partner._pr_holder() == partner
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id")

@@ -272,3 +272,38 @@ class TestBadges(PositiveReinforcementCase):
     def run_cron(self):
         with self.enter_registry_test_mode():
             self.env.ref("positive_reinforcement.ir_cron_grant_badges").method_direct_trigger()
+
+    # ------------------------------------------------------------
+    # LEADERBOARD
+    # ------------------------------------------------------------
+
+    def test_leaderboard_ranks_opted_in_customers_by_points_earned(self):
+        self.env["res.partner"].search([("pr_leaderboard_opt_in", "=", True)]).pr_leaderboard_opt_in = False
+        (self.alice | self.bob | self.kopi).pr_leaderboard_opt_in = True
+        this_month = fields.Date.context_today(self.Ledger).replace(day=1)
+        last_month = this_month - relativedelta(months=1)
+        before = fields.Datetime.to_datetime(last_month) + relativedelta(days=10)
+        self.post(self.alice, 300)
+        self.post(self.bob, 500)
+        self.post(self.carol, 900)  # not opted in
+        self.post(self.dewi, 250)  # counts for Kopi
+        self.post(self.eko, 150)
+        self.post(self.bob, 100, kind="adjust")  # not earned
+        earned = self.post(self.alice, 200, date=before)
+        self.Ledger._post_movements([{"reversed_entry_id": earned.id, "points": -50}])  # a return, this month
+        self.post(self.alice, -100, kind="redeem")  # spending does not lower the points earned
+        self.env.flush_all()
+        Board = self.env["pr.leaderboard"].with_user(self.user)
+        rows = Board.search([("company_id", "=", self.company.id), ("partner_id", "in", self.partners().ids)])
+        self.assertEqual(
+            [(row.month, row.partner_id, row.points, row.rank) for row in rows],
+            [
+                (this_month, self.bob, 500, 1),
+                (this_month, self.kopi, 400, 2),
+                (this_month, self.alice, 300, 3),
+                (last_month, self.alice, 150, 1),
+            ],
+        )
+        top = Board._top(self.company, fields.Date.context_today(Board), limit=2)
+        self.assertEqual(top.partner_id, self.bob | self.kopi)
+        self.assertEqual(Board._top(self.company, last_month).partner_id, self.alice)
