@@ -55,6 +55,7 @@
         "demo/res_partner_demo.xml",
         "demo/pr_reward_rule_demo.xml",
         "demo/pr_referral_demo.xml",
+        "demo/pr_badge_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["positive_reinforcement/static/tests/tours/**/*"],
