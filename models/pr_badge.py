@@ -89,7 +89,6 @@ class PrBadge(models.Model):
             "params": {
                 "type": "success" if grants else "info",
                 "message": self.env._("%(count)s customers earned a badge.", count=len(grants)),
-                "next": {"type": "ir.actions.act_window_close"},
             },
         }
 
