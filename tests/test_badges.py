@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import PositiveReinforcementCase
 
@@ -307,3 +307,21 @@ class TestBadges(PositiveReinforcementCase):
         top = Board._top(self.company, fields.Date.context_today(Board), limit=2)
         self.assertEqual(top.partner_id, self.bob | self.kopi)
         self.assertEqual(Board._top(self.company, last_month).partner_id, self.alice)
+
+
+@tagged("post_install", "-at_install")
+class TestBadgeScreens(HttpCase):
+    def test_badge_screens_open_without_error(self):
+        customer = self.env["res.partner"].create({"name": "Screen Customer", "pr_leaderboard_opt_in": True})
+        self.env["pr.ledger.entry"]._post_movements([{"partner_id": customer.id, "points": 42, "kind": "earn"}])
+        badge = self.env["pr.badge"].create(
+            {
+                "name": "Screen Badge",
+                "criterion": "behavior",
+                "behavior_id": self.env.ref("positive_reinforcement.pr_behavior_review").id,
+            }
+        )
+        self.env["pr.badge.grant"].create(
+            {"badge_id": badge.id, "partner_id": customer.id, "company_id": self.env.company.id}
+        )
+        self.start_tour(f"/odoo/contacts/{customer.id}", "pr_badge_screens", login="admin")
