@@ -8,6 +8,7 @@ class PrLeaderboard(models.Model):
     Earned points are the ``earn`` entries of the reward ledger, net of their reversals (a return
     takes its points back from the month they were earned in, as in the tier window). Redemptions,
     expiries and manual adjustments do not count: the leaderboard is about what customers did.
+    Pending points count: they were earned, they only wait for a payment or a return window.
     """
 
     _name = "pr.leaderboard"
