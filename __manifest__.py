@@ -29,6 +29,7 @@
         "data/pr_referral_data.xml",
         "data/pr_referral_automation_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/pr_badge_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -50,9 +51,12 @@
         "views/pr_metric_views.xml",
         "wizard/pr_surprise_suggest_views.xml",
         "views/pr_surprise_gift_views.xml",
+        "views/pr_badge_views.xml",
+        "report/pr_leaderboard_views.xml",
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
         "views/positive_reinforcement_menus.xml",
+        "views/pr_badge_menus.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",
@@ -60,6 +64,7 @@
         "demo/pr_reward_rule_demo.xml",
         "demo/pr_referral_demo.xml",
         "demo/pr_reward_demo.xml",
+        "demo/pr_badge_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": ["positive_reinforcement/static/src/js/**/*"],

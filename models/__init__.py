@@ -27,3 +27,6 @@ from . import pr_offer_campaign
 from . import pr_surprise_gift
 from . import pr_metric
 from . import pr_portal
+from . import pr_badge
+from . import pr_badge_grant
+from . import res_partner_badge

@@ -1,2 +1,3 @@
 from . import pr_referral_report
 from . import pr_reward_report
+from . import pr_leaderboard

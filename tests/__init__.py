@@ -17,3 +17,4 @@ from . import test_pitfall_reports
 from . import test_scores
 from . import test_metrics
 from . import test_portal
+from . import test_badges
