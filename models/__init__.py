@@ -22,3 +22,5 @@ from . import crm_lead
 from . import res_users
 from . import pr_reward
 from . import pr_redemption
+from . import pr_offer_campaign
+from . import pr_surprise_gift

@@ -545,6 +545,10 @@ class _EventBatch:
         )
         self.tiers = {(m.partner_id.id, m.company_id.id): m.tier_id.id for m in members}
         self.multipliers = {tier.id: tier.multiplier for tier in members.tier_id}
+        days = [e["date"].date() for e in events]
+        self.offer_multipliers = (
+            self.env["pr.offer"]._active_multipliers(holder_ids, company_ids, min(days), max(days)) if days else {}
+        )
         partner_ids = list({e["partner_id"] for e in events})
         all_rules = [rule for behavior_rules in rules.values() for rule in behavior_rules]
         for rule in all_rules:
@@ -639,8 +643,11 @@ class _EventBatch:
             points = rule["points"]
         else:
             points = event["value"] * (rule["rate"] or self.companies[event["company_id"]]["per_currency"])
-        if rule["multiplier"] and tier_id:
-            points *= self.multipliers.get(tier_id, 1.0)
+        if rule["multiplier"]:
+            points *= self.multipliers.get(tier_id, 1.0) if tier_id else 1.0
+            day = event["date"].date()
+            offers = self.offer_multipliers.get((event["holder_id"], event["company_id"]), ())
+            points *= max((factor for start, end, factor in offers if start <= day <= end), default=1.0)
         return int(math.floor(points + 1e-9))
 
     def _movement(self, event, rule, points):
@@ -770,6 +777,50 @@ class _EventBatch:
                 )
         if values:
             self.env["mail.activity"].sudo().create(values)
+        self._ask_personal_touch(decisions)
+
+    def _ask_personal_touch(self, decisions):
+        """Notes and gifts are done by people: the account manager gets an activity or a gift proposal."""
+        notes, gifts = [], []
+        today = fields.Date.context_today(self.env["pr.event"])
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        note_type = self.env.ref("positive_reinforcement.mail_activity_type_pr_thank_you_note")
+        for decision in decisions:
+            rule = self.rule_records[decision["rule"]["id"]]
+            if decision["outcome"] != "granted" or rule.personal_touch == "none":
+                continue
+            holder = self.env["res.partner"].browse(decision["event"]["holder_id"])
+            user_id = holder.user_id.id or decision["event"]["partner_user_id"] or self.env.user.id
+            if rule.personal_touch == "note":
+                notes.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": holder.id,
+                        "activity_type_id": note_type.id,
+                        "summary": self.env._("Thank-you note: %(reason)s", reason=rule.name),
+                        "note": rule.personal_message,
+                        "user_id": user_id,
+                        "date_deadline": today + timedelta(days=note_type.delay_count or 0),
+                    }
+                )
+            else:
+                gifts.append(
+                    {
+                        "name": rule.gift_name or rule.name,
+                        "partner_id": holder.id,
+                        "company_id": decision["event"]["company_id"],
+                        "user_id": user_id,
+                        "value": rule.gift_value,
+                        "message": rule.personal_message,
+                        "reason": rule.name,
+                        "origin": "rule",
+                        "rule_id": rule.id,
+                    }
+                )
+        if notes:
+            self.env["mail.activity"].sudo().create(notes)
+        if gifts:
+            self.env["pr.surprise.gift"].sudo().create(gifts)
 
 
 def _period_start(period, day):

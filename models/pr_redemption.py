@@ -18,6 +18,8 @@ class PrRedemption(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     points = fields.Integer(readonly=True, aggregator="sum")
+    cost = fields.Monetary(readonly=True, help="What this redemption cost the business, when it was made.")
+    currency_id = fields.Many2one(related="company_id.currency_id")
     state = fields.Selection(
         [("done", "Redeemed"), ("cancelled", "Cancelled")], default="done", required=True, readonly=True, tracking=True
     )

@@ -41,6 +41,11 @@ class PrReward(models.Model):
         help="Coupon: the coupon program whose coupon the customer receives. eWallet: the eWallet program credited.",
     )
     ewallet_amount = fields.Monetary(string="eWallet Credit")
+    cost = fields.Monetary(
+        string="Cost to Us",
+        help="What one redemption costs the business (the coupon's discount, the gift's price); eWallet rewards "
+        "cost their credit when left empty.",
+    )
     responsible_id = fields.Many2one(
         "res.users", string="Fulfilled By", help="Who gets the activity to send a gift or organise an experience."
     )
@@ -193,6 +198,7 @@ class PrReward(models.Model):
                 "reward_id": self.id,
                 "company_id": self.company_id.id,
                 "points": self.points_cost,
+                "cost": self.cost or (self.ewallet_amount if self.kind == "ewallet" else 0.0),
                 "entry_id": entry.id,
                 "coupon_id": self.sudo()._deliver(holder).id,
                 "idempotency_key": key,

@@ -42,7 +42,10 @@ class PrRewardRule(models.Model):
         digits=(16, 4),
         help="Leave 0 to use the company's setting.",
     )
-    apply_multiplier = fields.Boolean(default=True, help="Multiply the points by the customer's tier multiplier.")
+    apply_multiplier = fields.Boolean(
+        default=True,
+        help="Multiply the points by the customer's tier multiplier and by the multiplier of a personal offer running.",
+    )
     release = fields.Selection(
         [("immediate", "Available at once"), ("policy", "Pending, per the company's release policy")],
         default="immediate",
@@ -57,6 +60,16 @@ class PrRewardRule(models.Model):
     activity_type_id = fields.Many2one("mail.activity.type", string="Activity for the Salesperson")
     activity_summary = fields.Char(translate=True)
     activity_note = fields.Html(translate=True)
+    personal_touch = fields.Selection(
+        [("none", "None"), ("note", "Handwritten thank-you note"), ("gift", "Surprise gift")],
+        default="none",
+        required=True,
+        help="Asks the account manager, as an activity, to write a note or to send a gift (a proposal a manager "
+        "approves within the monthly budget).",
+    )
+    personal_message = fields.Text(string="Suggested Message", translate=True)
+    gift_name = fields.Char(string="Gift", translate=True)
+    gift_value = fields.Monetary()
     decision_ids = fields.One2many("pr.event.decision", "rule_id")
     granted_count = fields.Integer(compute="_compute_usage")
     budget_used = fields.Integer(string="Points This Month", compute="_compute_usage")

@@ -99,3 +99,33 @@ class ResCompany(models.Model):
     _pr_tier_grace_days_positive = models.Constraint(
         "CHECK(pr_tier_grace_days >= 0)", "The grace period cannot be negative."
     )
+    pr_point_value = fields.Monetary(
+        string="Value of a Point",
+        currency_field="currency_id",
+        default=0.01,
+        help="What one point costs the business when spent: values the points liability and the reward costs.",
+    )
+    pr_surprise_budget = fields.Monetary(
+        string="Monthly Surprise-Gift Budget",
+        currency_field="currency_id",
+        help="What approved surprise gifts may cost per month, all together. 0 for no limit.",
+    )
+
+    def _pr_surprise_budget_left(self):
+        """This month's surprise-gift budget minus the gifts approved or sent this month."""
+        self.ensure_one()
+        month_start = fields.Date.context_today(self).replace(day=1)
+        spent = (
+            self.env["pr.surprise.gift"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "=", self.id),
+                    ("state", "in", ("approved", "sent")),
+                    ("date_approved", ">=", month_start),
+                ],
+                [],
+                ["value:sum"],
+            )[0][0]
+        )
+        return max(self.pr_surprise_budget - spent, 0.0)

@@ -9,6 +9,8 @@ class ResConfigSettings(models.TransientModel):
     pr_points_per_currency = fields.Float(related="company_id.pr_points_per_currency", readonly=False)
     pr_tier_window_months = fields.Integer(related="company_id.pr_tier_window_months", readonly=False)
     pr_tier_grace_days = fields.Integer(related="company_id.pr_tier_grace_days", readonly=False)
+    pr_point_value = fields.Monetary(related="company_id.pr_point_value", readonly=False)
+    pr_surprise_budget = fields.Monetary(related="company_id.pr_surprise_budget", readonly=False)
     pr_wallet_mode = fields.Selection(related="company_id.pr_wallet_mode", readonly=False)
     pr_release_on = fields.Selection(related="company_id.pr_release_on", readonly=False)
     pr_referral_qualify_on = fields.Selection(related="company_id.pr_referral_qualify_on", readonly=False)

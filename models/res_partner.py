@@ -23,6 +23,7 @@ class ResPartner(models.Model):
     pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member")
     pr_ledger_count = fields.Integer(string="Ledger Entries", compute="_compute_pr_ledger_count")
     pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count")
+    pr_offer_count = fields.Integer(compute="_compute_pr_offer_count")
     pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
     pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
     pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
@@ -112,6 +113,22 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_event_action")
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
+        return action
+
+    def _compute_pr_offer_count(self):
+        holders = {partner: partner._pr_holder() for partner in self}
+        counts = dict(
+            self.env["pr.offer"]._read_group(
+                [("partner_id", "in", [h.id for h in holders.values()])], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.pr_offer_count = counts.get(holders[partner], 0)
+
+    def action_pr_view_offers(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_offer_action")
+        action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         return action
 
     def _compute_pr_referral_url(self):

@@ -12,6 +12,7 @@ class SaleOrder(models.Model):
     )
     pr_has_premium = fields.Boolean(string="Premium Purchase", compute="_compute_pr_flags")
     pr_has_renewal = fields.Boolean(string="Renewal", compute="_compute_pr_flags")
+    pr_early_access_warning = fields.Text(string="Early Access Warning", compute="_compute_pr_early_access_warning")
 
     @api.depends("state", "partner_id.commercial_partner_id", "date_order")
     def _compute_pr_is_first_order(self):
@@ -40,3 +41,83 @@ class SaleOrder(models.Model):
             products = order.order_line.product_id.product_tmpl_id
             order.pr_has_premium = any(products.mapped("pr_premium")) or any(products.categ_id.mapped("pr_premium"))
             order.pr_has_renewal = any(products.mapped("pr_renewal"))
+
+    # ------------------------------------------------------------
+    # EARLY ACCESS
+    # ------------------------------------------------------------
+
+    @api.depends("partner_id", "pricelist_id", "order_line.product_id", "date_order", "company_id")
+    def _compute_pr_early_access_warning(self):
+        for order in self:
+            order.pr_early_access_warning = "\n".join(order._pr_early_access_issues()) or False
+
+    @api.onchange("pricelist_id")
+    def _onchange_pr_early_access_pricelist(self):
+        issues = self._pr_early_access_issues(products=self.env["product.template"])
+        if issues:
+            return {"warning": {"title": self.env._("Early access"), "message": "\n".join(issues)}}
+        return None
+
+    def _pr_early_access_issues(self, products=None):
+        """Why this order sells early-access products or a pricelist to a customer not yet entitled to them.
+
+        A customer is entitled from their tier (ranked at or above the one required) or from a running
+        early-access offer; everyone is from the public date on.
+        """
+        self.ensure_one()
+        if not self.partner_id:
+            return []
+        day = (self.date_order or fields.Datetime.now()).date()
+        if products is None:
+            products = self.order_line.product_id.product_tmpl_id
+        products = products.filtered(lambda p: p.pr_early_tier_id and p.pr_public_date and p.pr_public_date > day)
+        pricelist = self.pricelist_id
+        pricelist_early = pricelist.pr_early_tier_id and pricelist.pr_public_date and pricelist.pr_public_date > day
+        if not products and not pricelist_early:
+            return []
+        company = self.company_id or self.env.company
+        holder = self.partner_id.with_company(company)._pr_holder()
+        member = (
+            self.env["pr.member"]
+            .sudo()
+            .search([("partner_id", "=", holder.id), ("company_id", "=", company.id)], limit=1)
+        )
+        ranks = {tier: rank for rank, tier in enumerate(self.env["pr.tier"].sudo()._get_ranked(company))}
+        rank = ranks.get(member.tier_id, -1)
+        granted = self.env["pr.offer"]._early_access_granted(holder, company, products, day)
+        issues = [
+            self.env._(
+                "%(product)s is in early access for %(tier)s customers until %(date)s; %(customer)s is not entitled yet.",
+                product=product.display_name,
+                tier=product.pr_early_tier_id.name,
+                date=product.pr_public_date,
+                customer=holder.display_name,
+            )
+            for product in products - granted
+            if rank < ranks.get(product.pr_early_tier_id.sudo(), 0)
+        ]
+        if pricelist_early and rank < ranks.get(pricelist.pr_early_tier_id.sudo(), 0):
+            issues.append(
+                self.env._(
+                    "The pricelist %(pricelist)s is in early access for %(tier)s customers until %(date)s; "
+                    "%(customer)s is not entitled yet.",
+                    pricelist=pricelist.display_name,
+                    tier=pricelist.pr_early_tier_id.name,
+                    date=pricelist.pr_public_date,
+                    customer=holder.display_name,
+                )
+            )
+        return issues
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    @api.onchange("product_id")
+    def _onchange_pr_early_access(self):
+        if not self.product_id or not self.order_id:
+            return None
+        issues = self.order_id._pr_early_access_issues(products=self.product_id.product_tmpl_id)
+        if issues:
+            return {"warning": {"title": self.env._("Early access"), "message": "\n".join(issues)}}
+        return None

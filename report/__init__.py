@@ -1,1 +1,2 @@
 from . import pr_referral_report
+from . import pr_reward_report

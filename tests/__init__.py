@@ -11,3 +11,6 @@ from . import test_api
 from . import test_referral
 from . import test_screens
 from . import test_rewards
+from . import test_offers
+from . import test_personal_touch
+from . import test_pitfall_reports

@@ -3,3 +3,4 @@ from . import pr_tier_simulation
 from . import pr_replay_history
 from . import pr_referral_invite
 from . import pr_redeem
+from . import pr_surprise_suggest

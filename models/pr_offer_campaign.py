@@ -1,0 +1,436 @@
+import ast
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+OFFER_KINDS = [
+    ("coupon", "Coupon"),
+    ("multiplier", "Points multiplier"),
+    ("early_access", "Early access"),
+]
+
+
+class PrOfferCampaign(models.Model):
+    """A personal offer sent to a segment of customers, and how many of them bought within its window."""
+
+    _name = "pr.offer.campaign"
+    _inherit = ["mail.thread"]
+    _description = "Offer Campaign"
+    _order = "date_start desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    state = fields.Selection(
+        [("draft", "Draft"), ("sent", "Sent"), ("cancelled", "Cancelled")],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    # Segment
+    tier_ids = fields.Many2many("pr.tier", string="Tiers", help="Only customers in these tiers; empty for all.")
+    category_id = fields.Many2one(
+        "product.category",
+        string="Bought From Category",
+        help="Only customers who bought from this category (or its subcategories)…",
+    )
+    category_idle_days = fields.Integer(
+        string="But Not In The Last (days)",
+        help="…and not in this many days. 0: having bought from it is enough.",
+    )
+    tag_ids = fields.Many2many("res.partner.category", string="Tags", help="Customers with any of these tags.")
+    lang = fields.Selection(
+        selection="_get_languages", string="Language", help="Only customers who speak this language."
+    )
+    partner_domain = fields.Char(string="Other Conditions", default="[]")
+    # Offer
+    offer_kind = fields.Selection(OFFER_KINDS, string="Offer", required=True, default="coupon")
+    program_id = fields.Many2one(
+        "loyalty.program",
+        string="Coupon Program",
+        check_company=True,
+        domain="[('program_type', 'in', ('coupons', 'next_order_coupons', 'promotion'))]",
+        help="Each recipient receives a coupon of this program.",
+    )
+    multiplier = fields.Float(default=2.0, digits=(16, 2), help="Points earned in the window are multiplied by this.")
+    product_ids = fields.Many2many(
+        "product.template",
+        string="Early Access Products",
+        help="Recipients may buy these before their public date, whatever their tier.",
+    )
+    date_start = fields.Date(string="Offer Starts", required=True, default=fields.Date.context_today)
+    date_end = fields.Date(
+        string="Offer Ends",
+        required=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=30),
+        help="A purchase by a recipient up to this date counts as a conversion.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email",
+        domain="[('model', '=', 'pr.offer')]",
+        default=lambda self: self.env.ref("positive_reinforcement.mail_template_pr_offer", raise_if_not_found=False),
+    )
+    note = fields.Html(string="Message", translate=True, help="A few words for the customers, above their offer.")
+    offer_ids = fields.One2many("pr.offer", "campaign_id", string="Offers")
+    recipient_count = fields.Integer(string="Recipients", compute="_compute_results")
+    conversion_count = fields.Integer(string="Conversions", compute="_compute_results")
+    conversion_rate = fields.Float(string="Conversion Rate (%)", compute="_compute_results", digits=(16, 1))
+    revenue = fields.Monetary(compute="_compute_results", help="Untaxed revenue of the recipients in the window.")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+
+    _multiplier_above_one = models.Constraint("CHECK(multiplier >= 1)", "A points multiplier must be at least 1.")
+    _idle_days_positive = models.Constraint("CHECK(category_idle_days >= 0)", "The number of days cannot be negative.")
+    _dates_ordered = models.Constraint("CHECK(date_start <= date_end)", "An offer cannot end before it starts.")
+
+    @api.model
+    def _get_languages(self):
+        return self.env["res.lang"].get_installed()
+
+    def _compute_results(self):
+        results = self.env["pr.offer"]._conversions(self.offer_ids)
+        for campaign in self:
+            offers = campaign.offer_ids
+            converted = [results[offer.id] for offer in offers if results[offer.id][0]]
+            campaign.recipient_count = len(offers)
+            campaign.conversion_count = len(converted)
+            campaign.conversion_rate = 100.0 * len(converted) / len(offers) if offers else 0.0
+            campaign.revenue = sum(amount for _order, amount in converted)
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for campaign in self:
+            try:
+                self.env["res.partner"].search_count(campaign._get_extra_domain(), limit=1)
+            except Exception as error:
+                raise ValidationError(
+                    self.env._(
+                        "The conditions of campaign %(campaign)s are not valid: %(error)s",
+                        campaign=campaign.name,
+                        error=error,
+                    )
+                ) from error
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_preview_segment(self):
+        """The customers who would receive the offer now."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Segment of %(campaign)s", campaign=self.name),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "domain": [("id", "in", self._segment().ids)],
+        }
+
+    def action_send(self):
+        """Create one personal offer per customer of the segment and email it, in their own language."""
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(self.env._("The campaign %(campaign)s was already sent.", campaign=self.name))
+        self._check_offer()
+        holders = self._segment()
+        if not holders:
+            raise UserError(
+                self.env._(
+                    "No customer matches the segment of campaign %(campaign)s: nothing was sent.", campaign=self.name
+                )
+            )
+        offers = self.env["pr.offer"].create(self._prepare_offer_vals(holders))
+        offers._issue_coupons()
+        self.state = "sent"
+        if self.mail_template_id:
+            self.mail_template_id.send_mail_batch(offers.ids, raise_exception=True)
+        self.message_post(
+            body=self.env._("Offer sent to %(count)s customers.", count=len(offers)),
+            message_type="notification",
+        )
+        return True
+
+    def action_cancel(self):
+        """Withdraw the offer: unused coupons are emptied and multipliers stop at once."""
+        for campaign in self.filtered(lambda c: c.state == "sent"):
+            unused = campaign.offer_ids.coupon_id.filtered(lambda card: not card.use_count)
+            unused.sudo().points = 0
+            campaign.offer_ids.write({"date_end": fields.Date.context_today(self)})
+        self.state = "cancelled"
+        return True
+
+    def action_view_offers(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Offers"),
+            "res_model": "pr.offer",
+            "view_mode": "list,form",
+            "domain": [("campaign_id", "=", self.id)],
+        }
+
+    # ------------------------------------------------------------
+    # SEGMENT
+    # ------------------------------------------------------------
+
+    def _get_extra_domain(self):
+        try:
+            return ast.literal_eval(self.partner_domain or "[]")
+        except (ValueError, SyntaxError) as error:
+            raise ValidationError(
+                self.env._(
+                    "The conditions of campaign %(campaign)s are not valid: %(error)s", campaign=self.name, error=error
+                )
+            ) from error
+
+    def _get_segment_domain(self):
+        """The customers of the segment, as a domain on contacts that hold points."""
+        domain = Domain("active", "=", True) & Domain("email", "!=", False)
+        if self.company_id.pr_wallet_mode == "commercial":
+            domain &= Domain("parent_id", "=", False)
+        if self.tier_ids:
+            members = (
+                self.env["pr.member"]
+                .sudo()
+                ._read_group(
+                    [("company_id", "=", self.company_id.id), ("tier_id", "in", self.tier_ids.ids)],
+                    [],
+                    ["partner_id:array_agg"],
+                )
+            )
+            domain &= Domain("id", "in", members[0][0] or [])
+        if self.category_id:
+            domain &= Domain("id", "in", self._category_buyers())
+        if self.tag_ids:
+            domain &= Domain("category_id", "in", self.tag_ids.ids)
+        if self.lang:
+            domain &= Domain("lang", "=", self.lang)
+        return domain & Domain(self._get_extra_domain())
+
+    def _segment(self):
+        return self.env["res.partner"].search(self._get_segment_domain())
+
+    def _category_buyers(self):
+        """Holders who bought from the category, but not within the idle days, in one query."""
+        holder = SQL(
+            "CASE WHEN %s = 'contact' THEN p.id ELSE p.commercial_partner_id END", self.company_id.pr_wallet_mode
+        )
+        since = fields.Date.context_today(self) - timedelta(days=self.category_idle_days)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT %(holder)s
+                  FROM sale_order_line l
+                  JOIN sale_order so ON so.id = l.order_id
+                  JOIN res_partner p ON p.id = so.partner_id
+                  JOIN product_product pp ON pp.id = l.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN product_category pc ON pc.id = pt.categ_id
+                 WHERE so.state = 'sale' AND so.company_id = %(company)s
+                   AND (pc.id = %(categ)s OR pc.parent_path LIKE %(path)s)
+                 GROUP BY 1
+                HAVING %(idle)s = 0 OR MAX(so.date_order) < %(since)s
+                """,
+                holder=holder,
+                company=self.company_id.id,
+                categ=self.category_id.id,
+                path=f"{self.category_id.parent_path}%",
+                idle=self.category_idle_days,
+                since=since,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    # ------------------------------------------------------------
+    # OFFERS
+    # ------------------------------------------------------------
+
+    def _check_offer(self):
+        if self.offer_kind == "coupon" and not self.program_id.active:
+            raise UserError(self.env._("The campaign %(campaign)s needs an active coupon program.", campaign=self.name))
+        if self.offer_kind == "early_access" and not self.product_ids:
+            raise UserError(
+                self.env._("The campaign %(campaign)s needs products for early access.", campaign=self.name)
+            )
+        if self.date_end < fields.Date.context_today(self):
+            raise UserError(self.env._("The offer of campaign %(campaign)s has already ended.", campaign=self.name))
+
+    def _prepare_offer_vals(self, holders):
+        members = {
+            member.partner_id.id: member
+            for member in self.env["pr.member"]
+            .sudo()
+            .search_fetch(
+                [("partner_id", "in", holders.ids), ("company_id", "=", self.company_id.id)],
+                ["partner_id", "tier_id", "points_available"],
+            )
+        }
+        suggestions = self.env["pr.offer"]._suggest_products(holders, self.company_id)
+        return [
+            {
+                "campaign_id": self.id,
+                "partner_id": holder.id,
+                "tier_id": members[holder.id].tier_id.id if holder.id in members else False,
+                "points_available": members[holder.id].points_available if holder.id in members else 0,
+                "product_id": suggestions.get(holder.id, False),
+            }
+            for holder in holders
+        ]
+
+
+class PrOffer(models.Model):
+    """One customer's personal offer of a campaign: what they get, why it suits them, and whether they bought."""
+
+    _name = "pr.offer"
+    _description = "Personal Offer"
+    _order = "id desc"
+    _rec_name = "partner_id"
+
+    campaign_id = fields.Many2one("pr.offer.campaign", required=True, ondelete="cascade", index=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, readonly=True)
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
+    offer_kind = fields.Selection(related="campaign_id.offer_kind", store=True)
+    multiplier = fields.Float(related="campaign_id.multiplier")
+    date_start = fields.Date(related="campaign_id.date_start", store=True)
+    date_end = fields.Date(related="campaign_id.date_end", store=True, readonly=False)
+    tier_id = fields.Many2one("pr.tier", readonly=True, help="The customer's tier when the offer was sent.")
+    points_available = fields.Integer(
+        string="Points", readonly=True, help="The customer's points when the offer was sent."
+    )
+    product_id = fields.Many2one(
+        "product.product", string="Suggested Product", readonly=True, help="Chosen from their own purchases."
+    )
+    coupon_id = fields.Many2one("loyalty.card", readonly=True)
+    coupon_code = fields.Char(related="coupon_id.code")
+    order_id = fields.Many2one("sale.order", string="Converted By", compute="_compute_conversion")
+    converted = fields.Boolean(compute="_compute_conversion")
+
+    _partner_once = models.UniqueIndex("(campaign_id, partner_id)", "A customer receives a campaign's offer once.")
+
+    def _compute_conversion(self):
+        results = self._conversions(self)
+        for offer in self:
+            order_id, _amount = results[offer.id]
+            offer.order_id = order_id
+            offer.converted = bool(order_id)
+
+    @api.model
+    def _conversions(self, offers):
+        """For each offer, the first order confirmed in its window and the window's revenue, in one query.
+
+        :return: ``{offer_id: (order_id or False, untaxed revenue in company currency)}``
+        """
+        results = dict.fromkeys(offers.ids, (False, 0.0))
+        if not offers.ids:
+            return results
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT o.id, MIN(so.id), SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                  FROM pr_offer o
+                  JOIN res_company c ON c.id = o.company_id
+                  JOIN res_partner p ON (c.pr_wallet_mode = 'contact' AND p.id = o.partner_id)
+                                     OR (c.pr_wallet_mode <> 'contact' AND p.commercial_partner_id = o.partner_id)
+                  JOIN sale_order so ON so.partner_id = p.id AND so.company_id = o.company_id
+                 WHERE o.id = ANY(%s) AND so.state = 'sale'
+                   AND so.date_order >= o.create_date AND so.date_order < o.date_end + 1
+                 GROUP BY o.id
+                """,
+                offers.ids,
+            )
+        )
+        for offer_id, order_id, revenue in self.env.cr.fetchall():
+            results[offer_id] = (order_id, revenue or 0.0)
+        return results
+
+    @api.model
+    def _suggest_products(self, holders, company):
+        """Each holder's most often bought saleable product, in one query: ``{holder_id: product_id}``."""
+        if not holders:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (holder) holder, product_id
+                  FROM (SELECT CASE WHEN %(mode)s = 'contact' THEN p.id ELSE p.commercial_partner_id END AS holder,
+                               l.product_id, COUNT(DISTINCT so.id) AS orders, MAX(so.date_order) AS last_order
+                          FROM sale_order_line l
+                          JOIN sale_order so ON so.id = l.order_id
+                          JOIN res_partner p ON p.id = so.partner_id
+                          JOIN product_product pp ON pp.id = l.product_id AND pp.active
+                          JOIN product_template pt ON pt.id = pp.product_tmpl_id AND pt.sale_ok AND pt.active
+                         WHERE so.state = 'sale' AND so.company_id = %(company)s
+                           AND l.is_downpayment IS NOT TRUE AND l.display_type IS NULL AND l.reward_id IS NULL
+                         GROUP BY 1, 2) bought
+                 WHERE holder = ANY(%(holders)s)
+                 ORDER BY holder, orders DESC, last_order DESC, product_id
+                """,
+                mode=company.pr_wallet_mode,
+                company=company.id,
+                holders=holders.ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _issue_coupons(self):
+        """One real coupon per coupon offer, created together."""
+        offers = self.filtered(lambda o: o.offer_kind == "coupon")
+        if not offers:
+            return
+        program = offers.campaign_id.program_id
+        points = min(program.reward_ids.mapped("required_points") or [1.0])
+        cards = (
+            self.env["loyalty.card"]
+            .sudo()
+            .create(
+                [
+                    {"program_id": offer.campaign_id.program_id.id, "partner_id": offer.partner_id.id, "points": points}
+                    for offer in offers
+                ]
+            )
+        )
+        for offer, card in zip(offers, cards, strict=True):
+            offer.coupon_id = card
+
+    @api.model
+    def _active_multipliers(self, holder_ids, company_ids, date_from, date_to):
+        """Points multipliers of offers running for these holders: ``{(holder, company): [(start, end, factor)]}``."""
+        found = {}
+        for offer in self.sudo().search_fetch(
+            [
+                ("offer_kind", "=", "multiplier"),
+                ("partner_id", "in", list(holder_ids)),
+                ("company_id", "in", list(company_ids)),
+                ("date_start", "<=", date_to),
+                ("date_end", ">=", date_from),
+                ("campaign_id.state", "=", "sent"),
+            ],
+            ["partner_id", "company_id", "date_start", "date_end", "multiplier"],
+        ):
+            found.setdefault((offer.partner_id.id, offer.company_id.id), []).append(
+                (offer.date_start, offer.date_end, offer.multiplier)
+            )
+        return found
+
+    @api.model
+    def _early_access_granted(self, holder, company, templates, day):
+        """The early-access products among ``templates`` that an offer opened to ``holder`` on ``day``."""
+        offers = self.sudo().search(
+            [
+                ("offer_kind", "=", "early_access"),
+                ("partner_id", "=", holder.id),
+                ("company_id", "=", company.id),
+                ("date_start", "<=", day),
+                ("date_end", ">=", day),
+                ("campaign_id.state", "=", "sent"),
+                ("campaign_id.product_ids", "in", templates.ids),
+            ]
+        )
+        return templates & offers.campaign_id.product_ids
