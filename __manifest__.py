@@ -28,6 +28,8 @@
         "data/pr_referral_data.xml",
         "data/pr_referral_automation_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/pr_feedback_survey_data.xml",
+        "data/pr_feedback_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -50,6 +52,8 @@
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
         "views/positive_reinforcement_menus.xml",
+        "views/pr_feedback_views.xml",
+        "views/pr_feedback_menus.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",

@@ -24,3 +24,5 @@ from . import pr_reward
 from . import pr_redemption
 from . import pr_offer_campaign
 from . import pr_surprise_gift
+from . import pr_feedback
+from . import rating_rating

@@ -111,6 +111,13 @@ class ResCompany(models.Model):
         help="What approved surprise gifts may cost per month, all together. 0 for no limit.",
     )
 
+    pr_feedback_user_id = fields.Many2one(
+        "res.users",
+        string="Feedback Follow-up By",
+        domain="[('share', '=', False)]",
+        help="Who follows up the negative feedback of customers without a salesperson.",
+    )
+
     def _pr_surprise_budget_left(self):
         """This month's surprise-gift budget minus the gifts approved or sent this month."""
         self.ensure_one()

@@ -27,6 +27,7 @@ class ResPartner(models.Model):
     pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
     pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
     pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
+    pr_feedback_count = fields.Integer(string="Feedback", compute="_compute_pr_feedback_count")
 
     _pr_referral_code_uniq = models.UniqueIndex(
         "(pr_referral_code) WHERE pr_referral_code IS NOT NULL", "This referral code is already used."
@@ -222,4 +223,21 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_ledger_entry_action")
         action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         action["context"] = {"search_default_group_by_kind": 0}
+        return action
+
+    @api.depends_context("company")
+    def _compute_pr_feedback_count(self):
+        holders = {partner: partner._pr_holder() for partner in self}
+        counts = dict(
+            self.env["pr.feedback"]._read_group(
+                [("partner_id", "in", [holder.id for holder in holders.values()])], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.pr_feedback_count = counts.get(holders[partner], 0)
+
+    def action_view_pr_feedback(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_feedback_action")
+        action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         return action

@@ -1,0 +1,251 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+from odoo.tools.mail import plaintext2html
+
+from ..pr_lib.feedback import NEGATIVE, SCALES, category, in_scale, net_value
+
+METRICS = [("nps", "Net Promoter Score"), ("csat", "Customer Satisfaction")]
+CATEGORIES = [
+    ("promoter", "Promoter"),
+    ("passive", "Passive"),
+    ("detractor", "Detractor"),
+    ("satisfied", "Satisfied"),
+    ("neutral", "Neutral"),
+    ("dissatisfied", "Dissatisfied"),
+]
+
+
+class PrFeedback(models.Model):
+    """One NPS or CSAT answer of a customer, from a survey or a rating, counted once.
+
+    The columns are a contract: the metrics queries read ``partner_id`` (the points holder),
+    ``contact_id``, ``company_id``, ``date``, ``metric``, ``score``, ``category``, ``comment`` and
+    the source document (``source_model``, ``source_id``) directly.
+    """
+
+    _name = "pr.feedback"
+    _inherit = ["pr.source.mixin"]
+    _description = "Customer Feedback"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        help="The points holder: the commercial entity, or the contact itself when each contact has its own wallet.",
+    )
+    contact_id = fields.Many2one("res.partner", string="Answered By", required=True, index=True, ondelete="restrict")
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True, help="When the customer answered.")
+    metric = fields.Selection(METRICS, required=True, index=True)
+    score = fields.Integer(required=True, aggregator="avg", help="0 to 10 for the NPS, 1 to 5 for the CSAT.")
+    category = fields.Selection(CATEGORIES, compute="_compute_category", store=True, precompute=True, index=True)
+    net_score = fields.Integer(
+        compute="_compute_category",
+        store=True,
+        precompute=True,
+        aggregator="avg",
+        help="Averaged over the answers of one metric: the NPS (% promoters minus % detractors) "
+        "or the CSAT (% satisfied).",
+    )
+    comment = fields.Text()
+
+    _source_metric_uniq = models.UniqueIndex(
+        "(source_model, source_id, metric)", "This answer is already counted for this metric."
+    )
+    _score_in_scale = models.Constraint(
+        "CHECK((metric = 'nps' AND score BETWEEN 0 AND 10) OR (metric = 'csat' AND score BETWEEN 1 AND 5))",
+        "An NPS score goes from 0 to 10, a CSAT score from 1 to 5.",
+    )
+
+    @api.depends("metric", "score")
+    def _compute_category(self):
+        for feedback in self:
+            valid = feedback.metric and in_scale(feedback.metric, feedback.score)
+            feedback.category = category(feedback.metric, feedback.score) if valid else False
+            feedback.net_score = net_value(feedback.metric, feedback.score) if valid else 0
+
+    @api.depends("metric", "score", "partner_id")
+    def _compute_display_name(self):
+        labels = dict(self._fields["metric"]._description_selection(self.env))
+        for feedback in self:
+            feedback.display_name = (
+                f"{labels.get(feedback.metric, '')} {feedback.score} - {feedback.partner_id.name or ''}"
+            )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_scores(vals_list)
+        feedbacks = super().create(vals_list)
+        feedbacks._follow_up()
+        return feedbacks
+
+    def write(self, vals):
+        if "score" not in vals and "metric" not in vals:
+            return super().write(vals)
+        self._check_scores(
+            [{"metric": vals.get("metric", f.metric), "score": vals.get("score", f.score)} for f in self]
+        )
+        before = {feedback: feedback.category for feedback in self}
+        result = super().write(vals)
+        self.filtered(lambda feedback: feedback.category != before[feedback])._follow_up()
+        return result
+
+    @api.model
+    def _check_scores(self, vals_list):
+        """Refuse, with a readable message, a score that is not on its metric's scale."""
+        labels = dict(self._fields["metric"]._description_selection(self.env))
+        for vals in vals_list:
+            metric, score = vals.get("metric"), vals.get("score")
+            if metric in SCALES and not in_scale(metric, score):
+                raise ValidationError(
+                    self.env._(
+                        "%(metric)s scores go from %(low)s to %(high)s: %(score)s is not a possible answer.",
+                        metric=labels[metric],
+                        low=SCALES[metric][0],
+                        high=SCALES[metric][1],
+                        score=score,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # RECORDING
+    # ------------------------------------------------------------
+
+    @api.model
+    def _record(self, vals_list, update=False):
+        """Count these answers, each once, and return their rows.
+
+        Each answer gives ``contact_id``, ``company_id``, ``metric``, ``score`` and its source
+        (``source_model``, ``source_id``); the holder is found here. An answer already counted
+        keeps its row: a survey completed again or a reused token adds nothing and changes
+        nothing (the first answer stands). With ``update``, the row follows the new score and
+        comment instead: a customer who re-rates changes their answer, and the row keeps the
+        date of the first answer. One query finds the known answers, whatever their number.
+        """
+        if not vals_list:
+            return self.browse()
+        existing = self._known_answers(vals_list)
+        new, seen, to_update = [], set(), defaultdict(lambda: self.browse())
+        for vals in vals_list:
+            key = (vals["source_model"], vals["source_id"], vals["metric"])
+            if key in existing:
+                feedback = self.browse(existing[key])
+                if update and (feedback.score, feedback.comment or False) != (
+                    vals["score"],
+                    vals.get("comment") or False,
+                ):
+                    to_update[(vals["score"], vals.get("comment") or False)] |= feedback
+            elif key not in seen:
+                seen.add(key)
+                new.append(vals)
+        for (score, comment), feedbacks in to_update.items():
+            feedbacks.write({"score": score, "comment": comment})
+        self._set_holders(new)
+        return self.browse(list(existing.values())) | self.create(new)
+
+    @api.model
+    def _known_answers(self, vals_list):
+        """``{(source model, source id, metric): feedback id}`` for the answers already counted."""
+        self.flush_model(["source_model", "source_id", "metric"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT f.source_model, f.source_id, f.metric, f.id FROM pr_feedback f
+                  JOIN unnest(%s::varchar[], %s::int[], %s::varchar[]) AS k(model, id, metric)
+                    ON f.source_model = k.model AND f.source_id = k.id AND f.metric = k.metric
+                """,
+                [vals["source_model"] for vals in vals_list],
+                [vals["source_id"] for vals in vals_list],
+                [vals["metric"] for vals in vals_list],
+            )
+        )
+        return {(row[0], row[1], row[2]): row[3] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _set_holders(self, vals_list):
+        """The holder of each answering contact, per the wallet mode of the answer's company."""
+        contacts = self.env["res.partner"].browse({vals["contact_id"] for vals in vals_list})
+        companies = self.env["res.company"].browse({vals["company_id"] for vals in vals_list})
+        contacts.mapped("commercial_partner_id")
+        companies.mapped("pr_wallet_mode")
+        for vals in vals_list:
+            contact = contacts.browse(vals["contact_id"])
+            per_contact = companies.browse(vals["company_id"]).pr_wallet_mode == "contact"
+            vals["partner_id"] = contact.id if per_contact else contact.commercial_partner_id.id
+
+    # ------------------------------------------------------------
+    # FOLLOW-UP
+    # ------------------------------------------------------------
+
+    def _follow_up(self):
+        """Negative feedback is never ignored; promoters are asked for a review."""
+        self.filtered(lambda feedback: feedback.category in NEGATIVE)._schedule_follow_up_activities()
+        self.filtered(lambda feedback: feedback.category == "promoter")._ask_for_review()
+
+    def _schedule_follow_up_activities(self):
+        """One activity per negative answer, on the customer, for their account manager."""
+        if not self:
+            return
+        activity_type = self.env.ref("positive_reinforcement.mail_activity_type_pr_feedback_follow_up")
+        deadline = fields.Date.context_today(self) + timedelta(days=activity_type.delay_count or 0)
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        labels = dict(self._fields["metric"]._description_selection(self.env))
+        values = [
+            {
+                "res_model_id": model_id,
+                "res_id": feedback.partner_id.id,
+                "activity_type_id": activity_type.id,
+                "summary": self.env._(
+                    "%(metric)s of %(score)s from %(contact)s",
+                    metric=labels[feedback.metric],
+                    score=feedback.score,
+                    contact=feedback.contact_id.name,
+                ),
+                "note": feedback._follow_up_note(labels),
+                "user_id": feedback._follow_up_user().id,
+                "date_deadline": deadline,
+            }
+            for feedback in self
+        ]
+        self.env["mail.activity"].sudo().create(values)
+
+    def _follow_up_note(self, labels):
+        categories = dict(self._fields["category"]._description_selection(self.env))
+        score = self.env._(
+            "%(metric)s: %(score)s out of %(high)s (%(category)s), answered by %(contact)s.",
+            metric=labels[self.metric],
+            score=self.score,
+            high=SCALES[self.metric][1],
+            category=categories[self.category],
+            contact=self.contact_id.name,
+        )
+        comment = plaintext2html(self.comment) if self.comment else Markup("<p>%s</p>") % self.env._("No comment.")
+        return Markup("<p>%s</p>%s") % (score, comment)
+
+    def _follow_up_user(self):
+        """The account manager, else the company's feedback manager, else who recorded it (if a real user)."""
+        user = self.env.user
+        if not user._is_internal() or user._is_superuser():
+            user = self.env.ref("base.user_admin", raise_if_not_found=False) or user
+        return self.partner_id.user_id or self.contact_id.user_id or self.company_id.pr_feedback_user_id or user
+
+    def _ask_for_review(self):
+        """Promoters get an email, in their language, asking for a review or a testimonial."""
+        promoters = self.filtered(lambda feedback: feedback.contact_id.email)
+        if promoters:
+            template = self.env.ref("positive_reinforcement.mail_template_pr_feedback_review")
+            template.sudo().send_mail_batch(promoters.ids, email_layout_xmlid="mail.mail_notification_light")
