@@ -30,6 +30,7 @@
         "data/mail_activity_type_data.xml",
         "data/pr_feedback_survey_data.xml",
         "data/pr_feedback_data.xml",
+        "data/pr_feedback_cron_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",

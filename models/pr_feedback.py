@@ -4,7 +4,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.mail import plaintext2html
 
@@ -249,3 +249,125 @@ class PrFeedback(models.Model):
         if promoters:
             template = self.env.ref("positive_reinforcement.mail_template_pr_feedback_review")
             template.sudo().send_mail_batch(promoters.ids, email_layout_xmlid="mail.mail_notification_light")
+
+    # ------------------------------------------------------------
+    # INVITATIONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _holder_sql(self, company, alias):
+        """SQL for the holder of the partner ``alias`` under the wallet mode of ``company``."""
+        if company.pr_wallet_mode == "contact":
+            return SQL("%s.id", SQL.identifier(alias))
+        return SQL("%s.commercial_partner_id", SQL.identifier(alias))
+
+    @api.model
+    def _invitable_sql(self, company, alias, since):
+        """SQL: the partner ``alias`` can be emailed and its holder was not invited to the company's
+        NPS survey since ``since`` (an SQL timestamp); any answer of the survey counts as invited."""
+        return SQL(
+            """
+            %(partner)s.active AND COALESCE(%(partner)s.email, '') != ''
+            AND NOT EXISTS (SELECT 1 FROM mail_blacklist bl WHERE bl.active AND bl.email = %(partner)s.email_normalized)
+            AND NOT EXISTS (
+                SELECT 1 FROM survey_user_input ui JOIN res_partner invited ON invited.id = ui.partner_id
+                 WHERE ui.survey_id = %(survey)s AND %(invited_holder)s = %(holder)s AND ui.create_date >= %(since)s)
+            """,
+            partner=SQL.identifier(alias),
+            survey=company.pr_nps_survey_id.id,
+            invited_holder=self._holder_sql(company, "invited"),
+            holder=self._holder_sql(company, alias),
+            since=since,
+        )
+
+    @api.model
+    def _due_invitations(self, company, now, after_holder_id=0, limit=200):
+        """``[(holder id, contact id)]`` to invite now to the company's NPS survey, by holder id.
+
+        A holder is due when one of its confirmed orders is at least the invitation delay old and
+        neither that order nor the period before today saw an invitation of the holder. The contact
+        invited is the customer of the holder's latest such order. Orders that fell due more than a
+        period ago are not followed up: turning the feature on does not survey the whole history.
+        """
+        due = now - timedelta(days=company.pr_nps_delay_days)
+        period_start = now - timedelta(days=company.pr_nps_period_days)
+        holder = self._holder_sql(company, "buyer")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (%(holder)s) %(holder)s, buyer.id
+                  FROM sale_order so
+                  JOIN res_partner buyer ON buyer.id = so.partner_id
+                 WHERE so.company_id = %(company)s AND so.state = 'sale'
+                   AND so.date_order <= %(due)s AND so.date_order > %(oldest)s
+                   AND %(holder)s > %(after)s
+                   AND %(invitable)s
+                 ORDER BY %(holder)s, so.date_order DESC, so.id DESC
+                 LIMIT %(limit)s
+                """,
+                holder=holder,
+                company=company.id,
+                due=due,
+                oldest=due - timedelta(days=company.pr_nps_period_days),
+                after=after_holder_id,
+                invitable=self._invitable_sql(company, "buyer", SQL("LEAST(so.date_order, %s)", period_start)),
+                limit=limit,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    @api.model
+    def _invitable_partners(self, partners, company):
+        """Those of ``partners`` who may be invited now to the company's NPS survey: one per holder,
+        with an email, and whose holder was not invited within the period."""
+        period_start = fields.Datetime.now() - timedelta(days=company.pr_nps_period_days)
+        holder = self._holder_sql(company, "p")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (%(holder)s) p.id FROM res_partner p
+                 WHERE p.id = ANY(%(ids)s) AND %(invitable)s
+                 ORDER BY %(holder)s, p.id
+                """,
+                holder=holder,
+                ids=partners.ids,
+                invitable=self._invitable_sql(company, "p", period_start),
+            )
+        )
+        return partners.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _invite_partners(self, partners, company):
+        """Invite these partners to the company's NPS survey, the once-per-period rule applied.
+
+        :return: the partners invited
+        """
+        survey = company.sudo().pr_nps_survey_id
+        if not survey:
+            raise UserError(self.env._("Choose the NPS survey in the Positive Reinforcement settings first."))
+        invitable = self._invitable_partners(partners, company)
+        survey._pr_invite(invitable, company)
+        return invitable
+
+    # ------------------------------------------------------------
+    # CRONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_send_feedback_invitations(self, batch_size=200):
+        """Invite the customers whose order is a few days old to their company's NPS survey, in batches.
+
+        The queries per batch do not depend on its size; each batch is committed.
+        """
+        cron = self.env["ir.cron"]
+        now = fields.Datetime.now()
+        for company in self.env["res.company"].sudo().search([("pr_nps_survey_id", "!=", False)]):
+            last_holder_id = 0
+            while rows := self._due_invitations(company, now, last_holder_id, batch_size):
+                last_holder_id = rows[-1][0]
+                contacts = self.env["res.partner"].browse([row[1] for row in rows])
+                company.pr_nps_survey_id._pr_invite(contacts, company)
+                if not cron._commit_progress(len(rows)):
+                    return

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -241,3 +242,29 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_feedback_action")
         action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         return action
+
+    def action_pr_invite_nps(self):
+        """Invite these customers to the NPS survey, at most once per period each; says how many were skipped."""
+        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_user"):
+            raise AccessError(self.env._("Only Positive Reinforcement users can invite customers to the NPS survey."))
+        invited = self.env["pr.feedback"]._invite_partners(self, self.env.company)
+        skipped = len(self) - len(invited)
+        message = self.env._("%(invited)s customers invited to the NPS survey.", invited=len(invited))
+        if skipped:
+            message = self.env._(
+                "%(invited)s customers invited to the NPS survey, %(skipped)s skipped: invited within the last "
+                "%(days)s days, no email address, or another contact of the same customer invited.",
+                invited=len(invited),
+                skipped=skipped,
+                days=self.env.company.pr_nps_period_days,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("NPS Survey"),
+                "message": message,
+                "type": "warning" if skipped else "success",
+                "sticky": False,
+            },
+        }

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..pr_lib.feedback import SCALES
 
@@ -13,6 +13,45 @@ class SurveySurvey(models.Model):
         string="Rewards Feedback",
         help="Completing this survey counts as giving valuable feedback.",
     )
+
+    def _pr_invite(self, partners, company):
+        """Invite these contacts to this survey as Odoo's invitation wizard does, for a whole batch.
+
+        Each contact gets an answer of their own, whose personal link (``get_start_url``) the
+        invitation email carries, like ``survey.survey._create_answer(partner=...)`` followed by
+        the ``survey.invite`` mail; the answers are created together and the emails sent in one
+        batch, so the queries do not grow with the number of contacts.
+
+        :return: the new ``survey.user_input`` records
+        """
+        self.ensure_one()
+        UserInput = self.env["survey.user_input"].sudo()
+        if not partners:
+            return UserInput
+        if not self.active:
+            raise UserError(self.env._("The survey %(survey)s is archived: nobody can answer it.", survey=self.title))
+        with_invite_token = self.is_attempts_limited and self.access_mode != "public"
+        answers = UserInput.with_context(tracking_disable=True).create(
+            [
+                {
+                    "survey_id": self.id,
+                    "partner_id": partner.id,
+                    "email": partner.email,
+                    "nickname": partner.name,
+                    "pr_company_id": company.id,
+                    "invite_token": UserInput._generate_invite_token() if with_invite_token else False,
+                }
+                for partner in partners
+            ]
+        )
+        for question in self.question_ids.filtered(
+            lambda q: q.question_type == "char_box" and (q.save_as_email or q.save_as_nickname)
+        ):
+            for answer in answers:
+                answer._save_lines(question, answer.email if question.save_as_email else answer.nickname)
+        template = self.env.ref("positive_reinforcement.mail_template_pr_nps_invitation")
+        template.sudo().send_mail_batch(answers.ids, email_layout_xmlid="mail.mail_notification_light")
+        return answers
 
 
 class SurveyQuestion(models.Model):
@@ -47,6 +86,12 @@ class SurveyUserInput(models.Model):
     pr_testimonial = fields.Boolean(
         string="Testimonial",
         help="Mark the answers as a testimonial to reward the customer for it.",
+    )
+    pr_company_id = fields.Many2one(
+        "res.company",
+        string="Invited For",
+        readonly=True,
+        help="The company whose feedback invitation this answer comes from; its feedback counts there.",
     )
 
     def _mark_done(self):
@@ -105,7 +150,7 @@ class SurveyUserInput(models.Model):
                 vals_list.append(
                     {
                         "contact_id": answer.partner_id.id,
-                        "company_id": (answer.partner_id.company_id or self.env.company).id,
+                        "company_id": (answer.pr_company_id or answer.partner_id.company_id or self.env.company).id,
                         "date": answer.end_datetime or fields.Datetime.now(),
                         "metric": line.question_id.pr_metric,
                         "score": line.value_scale,

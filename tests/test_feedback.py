@@ -1,5 +1,9 @@
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import PositiveReinforcementCase
 
@@ -16,10 +20,18 @@ class TestFeedback(PositiveReinforcementCase):
         cls.csat = ref("positive_reinforcement.pr_survey_csat")
         cls.csat_score = ref("positive_reinforcement.pr_survey_csat_question_score")
         cls.follow_up = ref("positive_reinforcement.mail_activity_type_pr_feedback_follow_up")
-        cls.company.pr_feedback_user_id = False
+        cls.company.write(
+            {
+                "pr_nps_survey_id": cls.nps.id,
+                "pr_nps_delay_days": 7,
+                "pr_nps_period_days": 90,
+                "pr_feedback_user_id": False,
+            }
+        )
         cls.account_manager = cls.user
         cls.alice.user_id = cls.account_manager
         cls.Feedback = cls.env["pr.feedback"]
+        cls.product = cls.env["product.product"].create({"name": "Beans", "list_price": 20.0})
 
     def answer(self, partner, score, comment=None, survey=None):
         """The customer opens their personal link, answers and submits, as the survey controller does."""
@@ -175,3 +187,100 @@ class TestFeedback(PositiveReinforcementCase):
         self.assertEqual(mail.recipient_ids, self.alice)
         self.assertIn("review", mail.body_html)
         self.assertFalse(self.follow_ups(self.alice))
+
+    # ------------------------------------------------------------
+    # INVITATIONS
+    # ------------------------------------------------------------
+
+    def order(self, partners, days_ago):
+        orders = self.env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "order_line": [Command.create({"product_id": self.product.id, "product_uom_qty": 1})],
+                }
+                for partner in partners
+            ]
+        )
+        orders.action_confirm()
+        orders.date_order = fields.Datetime.now() - timedelta(days=days_ago)
+        return orders
+
+    def run_cron(self):
+        with self.enter_registry_test_mode():
+            self.env.ref("positive_reinforcement.ir_cron_send_feedback_invitations").method_direct_trigger()
+        self.env.invalidate_all()
+
+    def invitations(self, partners):
+        return self.env["survey.user_input"].search(
+            [("survey_id", "=", self.nps.id), ("partner_id", "in", partners.ids)]
+        )
+
+    def test_cron_invites_a_due_customer_once_per_period(self):
+        self.order(self.alice, days_ago=10)
+        self.order(self.bob, days_ago=2)
+        self.run_cron()
+        invitation = self.invitations(self.alice | self.bob)
+        self.assertEqual(invitation.partner_id, self.alice, "Bob's order is not a week old yet")
+        self.assertEqual(invitation.pr_company_id, self.company)
+        mail = self.env["mail.mail"].search([("model", "=", "survey.user_input"), ("res_id", "=", invitation.id)])
+        self.assertEqual(mail.recipient_ids, self.alice)
+        self.assertIn(invitation.access_token, mail.body_html)
+        self.run_cron()
+        self.order(self.alice, days_ago=8)
+        self.run_cron()
+        self.assertEqual(self.invitations(self.alice), invitation, "invited once within the period")
+        with freeze_time(fields.Datetime.now() + timedelta(days=100)):
+            self.order(self.alice, days_ago=7)
+            self.run_cron()
+            self.assertEqual(len(self.invitations(self.alice)), 2, "a new period, a new purchase: a new invitation")
+
+    def test_cron_skips_customers_invited_recently(self):
+        earlier = self.nps.sudo()._create_answer(partner=self.alice, check_attempts=False)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE survey_user_input SET create_date = %s WHERE id = %s",
+                fields.Datetime.now() - timedelta(days=30),
+                earlier.id,
+            )
+        )
+        self.order(self.alice | self.bob, days_ago=10)
+        self.run_cron()
+        self.assertEqual(self.invitations(self.alice), earlier)
+        self.assertEqual(len(self.invitations(self.bob)), 1)
+
+    def test_manual_invitation_respects_the_period(self):
+        self.nps.sudo()._create_answer(partner=self.alice, check_attempts=False)
+        carol = self.env["res.partner"].create({"name": "Carol Tester"})
+        action = self.env.ref("positive_reinforcement.res_partner_action_invite_nps")
+        partners = self.alice | self.bob | carol
+        result = action.with_user(self.user).with_context(active_model="res.partner", active_ids=partners.ids).run()
+        self.assertEqual(len(self.invitations(self.bob)), 1)
+        self.assertEqual(len(self.invitations(self.alice)), 1)
+        self.assertFalse(self.invitations(carol), "no email address")
+        self.assertIn("2 skipped", result["params"]["message"])
+        employee = new_test_user(self.env, login="pr_not_a_user", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.bob.with_user(employee).action_pr_invite_nps()
+
+    def test_cron_queries_do_not_grow_with_the_customers(self):
+        def customers(count, tag):
+            return self.env["res.partner"].create(
+                [{"name": f"{tag} {i}", "email": f"{tag}{i}@example.com"} for i in range(count)]
+            )
+
+        def cron_queries(partners):
+            self.order(partners, days_ago=10)
+            self.env.flush_all()
+            before = self.cr.sql_log_count
+            self.run_cron()
+            count = self.cr.sql_log_count - before
+            self.assertEqual(len(self.invitations(partners)), len(partners))
+            return count
+
+        cron_queries(customers(1, "warm"))
+        small, large = cron_queries(customers(3, "small")), cron_queries(customers(12, "large"))
+        self.assertEqual(small, large, f"3 customers took {small} queries, 12 took {large}")
+        self.order(customers(12, "bound"), days_ago=10)
+        with self.assertQueryCount(large):
+            self.run_cron()
