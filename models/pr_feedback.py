@@ -139,11 +139,13 @@ class PrFeedback(models.Model):
         if not vals_list:
             return self.browse()
         existing = self._known_answers(vals_list)
+        known = self.browse(list(existing.values()))
+        by_id = {feedback.id: feedback for feedback in known}
         new, seen, to_update = [], set(), defaultdict(lambda: self.browse())
         for vals in vals_list:
             key = (vals["source_model"], vals["source_id"], vals["metric"])
             if key in existing:
-                feedback = self.browse(existing[key])
+                feedback = by_id[existing[key]]
                 if update and (feedback.score, feedback.comment or False) != (
                     vals["score"],
                     vals.get("comment") or False,
@@ -155,7 +157,7 @@ class PrFeedback(models.Model):
         for (score, comment), feedbacks in to_update.items():
             feedbacks.write({"score": score, "comment": comment})
         self._set_holders(new)
-        return self.browse(list(existing.values())) | self.create(new)
+        return known | self.create(new)
 
     @api.model
     def _known_answers(self, vals_list):
