@@ -30,6 +30,9 @@
         "data/pr_referral_automation_data.xml",
         "data/mail_activity_type_data.xml",
         "data/pr_badge_data.xml",
+        "data/pr_feedback_survey_data.xml",
+        "data/pr_feedback_data.xml",
+        "data/pr_feedback_cron_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -57,6 +60,8 @@
         "wizard/pr_tier_simulation_views.xml",
         "views/positive_reinforcement_menus.xml",
         "views/pr_badge_menus.xml",
+        "views/pr_feedback_views.xml",
+        "views/pr_feedback_menus.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",
@@ -65,6 +70,7 @@
         "demo/pr_referral_demo.xml",
         "demo/pr_reward_demo.xml",
         "demo/pr_badge_demo.xml",
+        "demo/pr_feedback_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": ["positive_reinforcement/static/src/js/**/*"],

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -110,6 +110,43 @@ class ResCompany(models.Model):
         currency_field="currency_id",
         help="What approved surprise gifts may cost per month, all together. 0 for no limit.",
     )
+
+    pr_nps_survey_id = fields.Many2one(
+        "survey.survey",
+        string="NPS Survey",
+        default=lambda self: self.env.ref("positive_reinforcement.pr_survey_nps", raise_if_not_found=False),
+        help="Survey customers are invited to after their purchases. Empty: no invitation is sent.",
+    )
+    pr_nps_delay_days = fields.Integer(
+        string="NPS Invitation Delay (days)",
+        default=7,
+        help="Customers are invited this many days after their order is confirmed.",
+    )
+    pr_nps_period_days = fields.Integer(
+        string="NPS Invitation Period (days)",
+        default=90,
+        help="A customer is invited at most once in this many days.",
+    )
+    pr_feedback_user_id = fields.Many2one(
+        "res.users",
+        string="Feedback Follow-up By",
+        domain="[('share', '=', False)]",
+        help="Who follows up the negative feedback of customers without a salesperson.",
+    )
+
+    _pr_nps_delay_days_positive = models.Constraint(
+        "CHECK(pr_nps_delay_days >= 0)", "The NPS invitation delay cannot be negative."
+    )
+    _pr_nps_period_days_positive = models.Constraint(
+        "CHECK(pr_nps_period_days > 0)", "The NPS invitation period must be at least one day."
+    )
+
+    @api.model
+    def _pr_init_nps_survey(self):
+        """At install: the shipped NPS survey for the companies that existed before it."""
+        self.search([("pr_nps_survey_id", "=", False)]).pr_nps_survey_id = self.env.ref(
+            "positive_reinforcement.pr_survey_nps"
+        )
 
     def _pr_surprise_budget_left(self):
         """This month's surprise-gift budget minus the gifts approved or sent this month."""

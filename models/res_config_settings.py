@@ -21,3 +21,7 @@ class ResConfigSettings(models.TransientModel):
     pr_referral_ip_retention_days = fields.Integer(related="company_id.pr_referral_ip_retention_days", readonly=False)
     pr_referral_invite_limit = fields.Integer(related="company_id.pr_referral_invite_limit", readonly=False)
     pr_referral_coupon_program_id = fields.Many2one(related="company_id.pr_referral_coupon_program_id", readonly=False)
+    pr_nps_survey_id = fields.Many2one(related="company_id.pr_nps_survey_id", readonly=False)
+    pr_nps_delay_days = fields.Integer(related="company_id.pr_nps_delay_days", readonly=False)
+    pr_nps_period_days = fields.Integer(related="company_id.pr_nps_period_days", readonly=False)
+    pr_feedback_user_id = fields.Many2one(related="company_id.pr_feedback_user_id", readonly=False)

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -38,6 +39,7 @@ class ResPartner(models.Model):
     pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
     pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
     pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
+    pr_feedback_count = fields.Integer(string="Feedback", compute="_compute_pr_feedback_count")
 
     _pr_referral_code_uniq = models.UniqueIndex(
         "(pr_referral_code) WHERE pr_referral_code IS NOT NULL", "This referral code is already used."
@@ -266,3 +268,46 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         action["context"] = {"search_default_group_by_kind": 0}
         return action
+
+    @api.depends_context("company")
+    def _compute_pr_feedback_count(self):
+        holders = {partner: partner._pr_holder() for partner in self}
+        counts = dict(
+            self.env["pr.feedback"]._read_group(
+                [("partner_id", "in", [holder.id for holder in holders.values()])], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.pr_feedback_count = counts.get(holders[partner], 0)
+
+    def action_view_pr_feedback(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_feedback_action")
+        action["domain"] = [("partner_id", "=", self._pr_holder().id)]
+        return action
+
+    def action_pr_invite_nps(self):
+        """Invite these customers to the NPS survey, at most once per period each; says how many were skipped."""
+        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_user"):
+            raise AccessError(self.env._("Only Positive Reinforcement users can invite customers to the NPS survey."))
+        invited = self.env["pr.feedback"]._invite_partners(self, self.env.company)
+        skipped = len(self) - len(invited)
+        message = self.env._("%(invited)s customers invited to the NPS survey.", invited=len(invited))
+        if skipped:
+            message = self.env._(
+                "%(invited)s customers invited to the NPS survey, %(skipped)s skipped: invited within the last "
+                "%(days)s days, no email address, or another contact of the same customer invited.",
+                invited=len(invited),
+                skipped=skipped,
+                days=self.env.company.pr_nps_period_days,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("NPS Survey"),
+                "message": message,
+                "type": "warning" if skipped else "success",
+                "sticky": False,
+            },
+        }

@@ -18,3 +18,4 @@ from . import test_scores
 from . import test_metrics
 from . import test_portal
 from . import test_badges
+from . import test_feedback
