@@ -339,7 +339,7 @@ class PrOffer(models.Model):
                                      OR (c.pr_wallet_mode <> 'contact' AND p.commercial_partner_id = o.partner_id)
                   JOIN sale_order so ON so.partner_id = p.id AND so.company_id = o.company_id
                  WHERE o.id = ANY(%s) AND so.state = 'sale'
-                   AND so.date_order >= o.create_date AND so.date_order < o.date_end + 1
+                   AND so.date_order >= date_trunc('second', o.create_date) AND so.date_order < o.date_end + 1
                  GROUP BY o.id
                 """,
                 offers.ids,
