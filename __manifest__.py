@@ -16,7 +16,7 @@
         "base_automation",
         "rating",
     ],
-    "external_dependencies": {"python": ["numpy"]},
+    "external_dependencies": {"python": ["numpy", "scipy"]},
     "data": [
         "security/positive_reinforcement_groups.xml",
         "security/ir.model.access.csv",
@@ -49,7 +49,9 @@
         "views/pr_surprise_gift_views.xml",
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
+        "views/pr_experiment_views.xml",
         "views/positive_reinforcement_menus.xml",
+        "views/pr_experiment_menus.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",

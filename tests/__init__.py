@@ -14,3 +14,4 @@ from . import test_rewards
 from . import test_offers
 from . import test_personal_touch
 from . import test_pitfall_reports
+from . import test_experiments
