@@ -1,11 +1,14 @@
+import math
+from datetime import timedelta
+
 from psycopg2 import IntegrityError
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..pr_lib.experiments import assign_variant
+from ..pr_lib.experiments import assign_variant, prob_beats_control, two_proportion_ztest
 from .common import PositiveReinforcementCase
 
 
@@ -118,6 +121,14 @@ class TestExperiments(PositiveReinforcementCase):
                 {"name": "For nobody", "behavior_id": self.b_review.id, "experiment_variant_id": holdout.id}
             )
 
+    def test_sample_size_calculator(self):
+        experiment = self.experiment(baseline_rate=0.10, min_detectable_lift=0.20)
+        self.assertEqual(experiment.sample_size, 3841)  # the textbook case, see pr_lib's tests
+        experiment.min_detectable_lift = 0.10
+        self.assertGreater(experiment.sample_size, 3 * 3841)
+        with self.assertRaisesRegex(ValidationError, "between 0 and 100 percent"):
+            experiment.baseline_rate = 0.95  # 95% raised by 10% is above 100%
+
     # ------------------------------------------------------------
     # ENFORCEMENT
     # ------------------------------------------------------------
@@ -187,9 +198,12 @@ class TestExperiments(PositiveReinforcementCase):
             self.env.flush_all()
             return self.env.cr.sql_log_count - before
 
-        count(self.panel[150:155] | outsiders[50:])  # warm-up
-        small = count(self.panel[:5] | outsiders[:5])
-        large = count(self.panel[5:55] | outsiders[5:50])
+        # Each batch has customers of both groups and outside the experiment: some rewarded, some not.
+        groups = self.groups(experiment)
+        in_double, in_holdout = groups[double], groups[experiment.variant_ids - double]
+        count(in_double[:2] | in_holdout[:2] | outsiders[50:])  # warm-up
+        small = count(in_double[2:5] | in_holdout[2:4] | outsiders[:5])
+        large = count(in_double[5:35] | in_holdout[4:24] | outsiders[5:50])
         self.assertEqual(small, large, f"10 events took {small} queries, 95 took {large}")
 
     def test_campaign_of_a_group_reaches_only_that_group(self):
@@ -213,3 +227,147 @@ class TestExperiments(PositiveReinforcementCase):
         self.assertFalse(campaign.offer_ids.partner_id & groups[holdout])
         with self.assertRaisesRegex(ValidationError, "gets nothing"):
             campaign.copy({"experiment_variant_id": holdout.id})
+
+    # ------------------------------------------------------------
+    # RESULTS
+    # ------------------------------------------------------------
+
+    def known_case(self, planned_days=60):
+        """Holdout 10 conversions of 100, the group 20 of 100, a third group nobody is in; started 40 days ago."""
+        experiment = self.experiment(
+            groups=(("Holdout", 1, True), ("Double points", 1, False), ("Empty", 1, False)),
+            window_days=30,
+            planned_days=planned_days,
+        )
+        holdout, double, empty = experiment.variant_ids.sorted(lambda v: (not v.is_control, v.id))
+        start = fields.Datetime.now() - timedelta(days=40)
+        experiment.write({"state": "running", "date_start": start})
+        control_panel, variant_panel = self.panel[:100], self.panel[100:]
+        self.Assignment.create(
+            [
+                {
+                    "experiment_id": experiment.id,
+                    "company_id": experiment.company_id.id,
+                    "partner_id": partner.id,
+                    "variant_id": variant.id,
+                    "date": start,
+                }
+                for variant, partners in ((holdout, control_panel), (double, variant_panel))
+                for partner in partners
+            ]
+        )
+        in_window = start + timedelta(days=5)
+        # The variant's first converter reviews through a colleague: the company holds the points.
+        colleague = self.env["res.partner"].create({"name": "Colleague", "parent_id": variant_panel[0].id})
+        converters = control_panel[:10] | variant_panel[1:20]
+        self.Event.create(
+            [{"partner_id": p.id, "behavior_id": self.b_review.id, "date": in_window} for p in converters]
+            + [{"partner_id": colleague.id, "behavior_id": self.b_review.id, "date": in_window}]
+            # Not conversions: twice the same customer, too early, too late, another behaviour, in error.
+            + [{"partner_id": control_panel[0].id, "behavior_id": self.b_review.id, "date": in_window}]
+            + [{"partner_id": control_panel[50].id, "behavior_id": self.b_review.id, "date": start - timedelta(days=1)}]
+            + [
+                {
+                    "partner_id": control_panel[51].id,
+                    "behavior_id": self.b_review.id,
+                    "date": start + timedelta(days=31),
+                }
+            ]
+            + [{"partner_id": control_panel[52].id, "behavior_id": self.b_social.id, "date": in_window}]
+        )
+        self.event(control_panel[53], self.b_review, date=in_window).write({"state": "error"})
+        order = self.env["sale.order"].create(
+            {"partner_id": variant_panel[5].id, "order_line": [Command.create({"product_id": self.product().id})]}
+        )
+        order.action_confirm()
+        order.date_order = in_window
+        late_order = self.env["sale.order"].create(
+            {"partner_id": control_panel[5].id, "order_line": [Command.create({"product_id": self.product().id})]}
+        )
+        late_order.action_confirm()  # dated now: after the 30-day window
+        return experiment, holdout, double, empty, order
+
+    def product(self):
+        return self.env["product.product"].create({"name": "Beans", "list_price": 120.0})
+
+    def test_results_of_a_known_case(self):
+        experiment, holdout, double, empty, order = self.known_case()
+        results = experiment._get_results()
+        control, variant = results[holdout.id], results[double.id]
+        self.assertEqual((control["customers"], control["conversions"]), (100, 10))
+        self.assertEqual((variant["customers"], variant["conversions"]), (100, 20))
+        self.assertEqual((control["rate"], variant["rate"]), (0.10, 0.20))
+        self.assertAlmostEqual(variant["revenue_per_customer"], order.amount_untaxed / 100)
+        self.assertEqual(control["revenue_per_customer"], 0.0)
+        expected = two_proportion_ztest(10, 100, 20, 100)
+        self.assertAlmostEqual(variant["lift"], expected.lift)
+        self.assertAlmostEqual(variant["lift"], 1.0)  # 20% is twice 10%
+        self.assertAlmostEqual(variant["z"], expected.z)
+        self.assertAlmostEqual(variant["p_value"], expected.p_value)
+        # By hand: pooled rate 0.15, standard error sqrt(0.15 * 0.85 * (1/100 + 1/100)) = 0.0505.
+        self.assertAlmostEqual(variant["z"], 0.10 / math.sqrt(0.15 * 0.85 * 0.02), places=9)
+        self.assertAlmostEqual(variant["z"], 1.980, places=3)
+        self.assertAlmostEqual(variant["p_value"], math.erfc(variant["z"] / math.sqrt(2)), places=9)
+        self.assertAlmostEqual(variant["prob_beats_control"], prob_beats_control(10, 100, 20, 100))
+        self.assertGreater(variant["prob_beats_control"], 0.95)
+        self.assertIsNone(control["z"], "the holdout is not compared with itself")
+
+        # 40 of 60 planned days: |z| = 1.98 is below the bound of 1.96 / sqrt(2/3) = 2.40, and 100 is far from 3841.
+        self.assertTrue(variant["early"])
+        self.assertTrue(variant["too_small"])
+        self.assertIn("Too early to read", double.result_warning)
+        self.assertIn("Too few customers: 100 where 3841 per group are needed", double.result_warning)
+        self.assertEqual(double.conversion_rate_display, "20.0 %")
+        self.assertEqual(double.lift_display, "+100.0 %")
+        self.assertEqual(double.z_display, "1.98")
+        self.assertEqual(double.p_value_display, "0.048")
+        self.assertFalse(holdout.lift_display)
+        self.assertEqual(holdout.conversion_rate_display, "10.0 %")
+        self.env.invalidate_all()
+        self.assertEqual(double.with_user(self.user).p_value_display, "0.048", "users read the results")
+
+        # Nobody in a group: n/a, never a division by zero.
+        self.assertEqual(results[empty.id]["customers"], 0)
+        self.assertIsNone(results[empty.id]["rate"])
+        for field in (
+            "conversion_rate_display",
+            "revenue_per_customer_display",
+            "lift_display",
+            "z_display",
+            "p_value_display",
+            "prob_beats_control_display",
+        ):
+            self.assertEqual(empty[field], "n/a", field)
+        self.assertIn("No customer in this group", empty.result_warning)
+
+    def test_results_are_not_early_once_the_planned_duration_is_over(self):
+        experiment, _holdout, double, _empty, _order = self.known_case(planned_days=30)
+        experiment.write({"baseline_rate": 0.10, "min_detectable_lift": 2.0})  # 10% to 30% needs 62 customers
+        self.assertLessEqual(experiment.sample_size, 100)
+        self.assertGreaterEqual(experiment.information_fraction, 1.0)
+        self.assertAlmostEqual(experiment.significance_boundary, 1.96, places=2)
+        result = experiment._get_results()[double.id]
+        self.assertFalse(result["early"])
+        self.assertFalse(result["too_small"])
+        self.assertFalse(double.result_warning)
+
+    def test_results_take_the_same_queries_for_2_or_4_groups(self):
+        two = self.experiment(name="Two")
+        four = self.experiment(
+            name="Four", groups=(("Holdout", 1, True), ("A", 1, False), ("B", 1, False), ("C", 1, False))
+        )
+        (two | four).action_start()
+        self.Event.create([{"partner_id": p.id, "behavior_id": self.b_review.id} for p in self.panel[:30]])
+
+        def read(experiment):
+            self.env.invalidate_all()
+            return experiment.variant_ids.mapped("lift_display")
+
+        read(two)  # warm-up
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        read(two)
+        queries = self.env.cr.sql_log_count - before
+        with self.assertQueryCount(queries):
+            lifts = read(four)
+        self.assertEqual(len(lifts), 4)
