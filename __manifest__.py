@@ -59,6 +59,7 @@
         "demo/pr_reward_rule_demo.xml",
         "demo/pr_referral_demo.xml",
         "demo/pr_reward_demo.xml",
+        "demo/pr_experiment_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["positive_reinforcement/static/tests/tours/**/*"],

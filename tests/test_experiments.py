@@ -5,7 +5,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..pr_lib.experiments import assign_variant, prob_beats_control, two_proportion_ztest
@@ -371,3 +371,37 @@ class TestExperiments(PositiveReinforcementCase):
         with self.assertQueryCount(queries):
             lifts = read(four)
         self.assertEqual(len(lifts), 4)
+
+
+@tagged("post_install", "-at_install")
+class TestExperimentScreens(HttpCase):
+    def test_experiment_screens_open_without_error(self):
+        review = self.env.ref("positive_reinforcement.pr_behavior_review")
+        partners = self.env["res.partner"].create([{"name": f"Screen {i}"} for i in range(40)])
+        experiment = self.env["pr.experiment"].create(
+            {
+                "name": "Screen experiment",
+                "behavior_id": review.id,
+                "partner_domain": f"[('id', 'in', {partners.ids})]",
+                "variant_ids": [
+                    Command.create({"name": "Holdout", "is_control": True}),
+                    Command.create({"name": "Double points"}),
+                    Command.create({"name": "Nobody", "weight": 1}),
+                ],
+            }
+        )
+        double = experiment.variant_ids.filtered(lambda v: v.name == "Double points")
+        self.env["pr.reward.rule"].create(
+            {"name": "Review x2", "behavior_id": review.id, "points": 50, "experiment_variant_id": double.id}
+        )
+        experiment.action_start()
+        # The third group gets nobody: its customers are moved to the holdout, as if they had entered it.
+        nobody = experiment.variant_ids.filtered(lambda v: v.name == "Nobody")
+        holdout = experiment.variant_ids.filtered("is_control")
+        self.env["pr.experiment.assignment"].search([("variant_id", "=", nobody.id)]).variant_id = holdout
+        self.env["pr.event"].create([{"partner_id": p.id, "behavior_id": review.id} for p in partners[:15]])
+        self.start_tour(
+            f"/odoo/action-positive_reinforcement.pr_experiment_action/{experiment.id}",
+            "pr_experiment_screens",
+            login="admin",
+        )
