@@ -58,10 +58,12 @@
         "report/pr_leaderboard_views.xml",
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
+        "views/pr_experiment_views.xml",
         "views/positive_reinforcement_menus.xml",
         "views/pr_badge_menus.xml",
         "views/pr_feedback_views.xml",
         "views/pr_feedback_menus.xml",
+        "views/pr_experiment_menus.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",
@@ -71,6 +73,7 @@
         "demo/pr_reward_demo.xml",
         "demo/pr_badge_demo.xml",
         "demo/pr_feedback_demo.xml",
+        "demo/pr_experiment_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": ["positive_reinforcement/static/src/js/**/*"],

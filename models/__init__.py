@@ -24,6 +24,7 @@ from . import res_users
 from . import pr_reward
 from . import pr_redemption
 from . import pr_offer_campaign
+from . import pr_experiment
 from . import pr_surprise_gift
 from . import pr_metric
 from . import pr_portal

@@ -506,6 +506,7 @@ class _EventBatch:
         }
         by_behavior = defaultdict(list)
         for rule in records:
+            experiment = rule.experiment_variant_id.experiment_id
             by_behavior[rule.behavior_id.id].append(
                 {
                     "id": rule.id,
@@ -527,6 +528,10 @@ class _EventBatch:
                     "template": rule.mail_template_id,
                     "activity": rule.activity_type_id,
                     "domain": rule._get_partner_domain(),
+                    "variant_id": rule.experiment_variant_id.id or None,
+                    "experiment_id": experiment.id or None,
+                    "experiment_name": experiment.name,
+                    "experiment_running": experiment.state == "running",
                 }
             )
         return by_behavior
@@ -551,6 +556,8 @@ class _EventBatch:
         )
         partner_ids = list({e["partner_id"] for e in events})
         all_rules = [rule for behavior_rules in rules.values() for rule in behavior_rules]
+        running = {rule["experiment_id"] for rule in all_rules if rule["experiment_running"]}
+        self.variants = self.env["pr.experiment"].sudo().browse(running)._assignments_of(holder_ids) if running else {}
         for rule in all_rules:
             if rule["domain"]:
                 try:
@@ -604,6 +611,8 @@ class _EventBatch:
                 "outcome": "skipped_condition",
                 "note": self.env._("Outside the rule's validity dates."),
             }
+        if rule["variant_id"] and self.variants.get((rule["experiment_id"], holder_id)) != rule["variant_id"]:
+            return {**decision, "outcome": "skipped_condition", "note": self._experiment_note(rule, holder_id)}
         if "matching" in rule and event["partner_id"] not in rule["matching"]:
             return {
                 **decision,
@@ -637,6 +646,15 @@ class _EventBatch:
         self.per_period[period_key] += 1
         self.budget[(rule["id"], month)] += points
         return {**decision, "outcome": "granted", "points": points}
+
+    def _experiment_note(self, rule, holder_id):
+        if not rule["experiment_running"]:
+            return self.env._("The experiment %(experiment)s is not running.", experiment=rule["experiment_name"])
+        if (rule["experiment_id"], holder_id) not in self.variants:
+            return self.env._("The customer is not in experiment %(experiment)s.", experiment=rule["experiment_name"])
+        return self.env._(
+            "The customer is in another group of experiment %(experiment)s.", experiment=rule["experiment_name"]
+        )
 
     def _points(self, event, rule, tier_id):
         if rule["mode"] == "fixed":

@@ -50,6 +50,15 @@ class PrOfferCampaign(models.Model):
         selection="_get_languages", string="Language", help="Only customers who speak this language."
     )
     partner_domain = fields.Char(string="Other Conditions", default="[]")
+    experiment_variant_id = fields.Many2one(
+        "pr.experiment.variant",
+        string="Experiment Group",
+        check_company=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        domain="[('is_control', '=', False), ('experiment_id.state', '!=', 'done')]",
+        help="Only the customers assigned to this group of the experiment receive the offer.",
+    )
     # Offer
     offer_kind = fields.Selection(OFFER_KINDS, string="Offer", required=True, default="coupon")
     program_id = fields.Many2one(
@@ -117,6 +126,10 @@ class PrOfferCampaign(models.Model):
                         error=error,
                     )
                 ) from error
+
+    @api.constrains("experiment_variant_id")
+    def _check_experiment_variant(self):
+        self.experiment_variant_id._check_control_gets_nothing()
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -223,9 +236,18 @@ class PrOfferCampaign(models.Model):
             domain &= Domain("category_id", "in", self.tag_ids.ids)
         if self.lang:
             domain &= Domain("lang", "=", self.lang)
+        if self.experiment_variant_id:
+            assigned = (
+                self.env["pr.experiment.assignment"]
+                .sudo()
+                ._search([("variant_id", "=", self.experiment_variant_id.id)])
+            )
+            domain &= Domain("id", "in", assigned.subselect("partner_id"))
         return domain & Domain(self._get_extra_domain())
 
     def _segment(self):
+        # Customers who entered the experiment's segment since it started join their group first.
+        self.experiment_variant_id.experiment_id.sudo()._assign_newcomers()
         return self.env["res.partner"].search(self._get_segment_domain())
 
     def _category_buyers(self):
@@ -353,7 +375,7 @@ class PrOffer(models.Model):
                                      OR (c.pr_wallet_mode <> 'contact' AND p.commercial_partner_id = o.partner_id)
                   JOIN sale_order so ON so.partner_id = p.id AND so.company_id = o.company_id
                  WHERE o.id = ANY(%s) AND so.state = 'sale'
-                   AND so.date_order >= o.create_date AND so.date_order < o.date_end + 1
+                   AND so.date_order >= date_trunc('second', o.create_date) AND so.date_order < o.date_end + 1
                  GROUP BY o.id
                 """,
                 offers.ids,

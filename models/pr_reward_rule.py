@@ -23,6 +23,14 @@ class PrRewardRule(models.Model):
     min_value = fields.Monetary(string="Minimum Value", help="Only behaviours worth at least this amount.")
     date_from = fields.Date(string="Valid From")
     date_to = fields.Date(string="Valid Until")
+    experiment_variant_id = fields.Many2one(
+        "pr.experiment.variant",
+        string="Experiment Group",
+        index="btree_not_null",
+        ondelete="restrict",
+        domain="[('is_control', '=', False), ('experiment_id.state', '!=', 'done')]",
+        help="This rule only applies to customers assigned to this group of a running experiment.",
+    )
     # Limits
     once_per_customer = fields.Boolean(help="A customer gets this reward only once.")
     max_per_period = fields.Integer(string="At Most", help="Rewards per customer per period; 0 for no limit.")
@@ -114,6 +122,10 @@ class PrRewardRule(models.Model):
                         "The customer filter of rule %(rule)s is not valid: %(error)s", rule=rule.name, error=error
                     )
                 ) from error
+
+    @api.constrains("experiment_variant_id")
+    def _check_experiment_variant(self):
+        self.experiment_variant_id._check_control_gets_nothing()
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):

@@ -19,3 +19,4 @@ from . import test_metrics
 from . import test_portal
 from . import test_badges
 from . import test_feedback
+from . import test_experiments
