@@ -59,6 +59,23 @@ class RewardsPortal(CustomerPortal):
             return self._back(error.args[0], "danger")
         return self._back(request.env._("Your invitation is on its way."), "success")
 
+    @http.route("/my/rewards/redemption/<int:redemption_id>", type="http", auth="user", methods=["GET"], website=True)
+    def portal_rewards_redemption(self, redemption_id, **kwargs):
+        """A redemption of the customer's own; anyone else's id is not found, not forbidden."""
+        redemption = request.env["pr.portal"]._redemption(redemption_id)
+        if not redemption:
+            raise request.not_found()
+        values = self._prepare_portal_layout_values()
+        values.update({"page_name": "rewards", "redemption": redemption})
+        return request.render("positive_reinforcement.portal_my_redemption", values)
+
+    @http.route("/my/rewards/leaderboard", type="http", auth="user", methods=["POST"], website=True)
+    def portal_rewards_leaderboard(self, opt_in="", **kwargs):
+        request.env["pr.portal"]._set_leaderboard(opt_in == "1")
+        if opt_in == "1":
+            return self._back(request.env._("You joined the leaderboard."), "success")
+        return self._back(request.env._("You left the leaderboard."), "info")
+
     def _back(self, text, level):
         request.session[MESSAGE_KEY] = {"text": text, "level": level}
         return request.redirect("/my/rewards")

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 HISTORY_PAGE = 20
@@ -42,6 +42,7 @@ class PrPortal(models.AbstractModel):
         )
         catalogue = self.env["pr.reward"].sudo().with_company(company)._catalogue_for(holder)
         Referral = self.env["pr.referral"].sudo()
+        opted_in = holder.sudo().pr_leaderboard_opt_in
         return {
             "holder": holder,
             "member": member,
@@ -61,7 +62,52 @@ class PrPortal(models.AbstractModel):
                 limit=50,
                 order="date desc, id desc",
             ),
+            "redemptions": self.env["pr.redemption"]
+            .sudo()
+            .search_fetch(
+                [("partner_id", "=", holder.id), ("company_id", "=", company.id)],
+                ["reward_id", "date", "points", "state", "coupon_id"],
+                limit=20,
+            ),
+            "badges": self.env["pr.badge.grant"]
+            .sudo()
+            .search_fetch(
+                [("partner_id", "=", holder.id), ("company_id", "=", company.id)],
+                ["badge_id", "date"],
+                order="date desc, id desc",
+            ),
+            "leaderboard_opt_in": opted_in,
+            "leaderboard": (
+                self.env["pr.leaderboard"].sudo()._top(company, fields.Date.context_today(self), 10)
+                if opted_in
+                else self.env["pr.leaderboard"]
+            ),
+            "feedback": self.env["pr.feedback"]
+            .sudo()
+            .search_fetch(
+                [("partner_id", "=", holder.id), ("company_id", "=", company.id)],
+                ["date", "metric", "score", "comment"],
+                limit=20,
+                order="date desc, id desc",
+            ),
         }
+
+    @api.model
+    def _redemption(self, redemption_id):
+        """One of the customer's own redemptions, or nothing (the caller answers 404)."""
+        holder = self._holder()
+        return (
+            self.env["pr.redemption"]
+            .sudo()
+            .search(
+                [("id", "=", redemption_id), ("partner_id", "=", holder.id), ("company_id", "=", self.env.company.id)]
+            )
+        )
+
+    @api.model
+    def _set_leaderboard(self, opt_in):
+        """Customers join the leaderboard only if they choose to, and may leave it at any time."""
+        self._holder().sudo().pr_leaderboard_opt_in = bool(opt_in)
 
     @api.model
     def _tier_progress(self, member, company):

@@ -105,3 +105,51 @@ class TestPortal(HttpCase):
     def test_portal_tour_redeems_a_reward(self):
         self.start_tour("/my/home", "pr_portal_rewards", login="pr_portal")
         self.assertEqual(len(self.redemptions(self.paula)), 1)
+
+    def test_another_customers_redemption_is_not_found(self):
+        mine = self.mug._redeem(self.paula, "mine")
+        theirs = self.mug._redeem(self.otto, "theirs")
+        self.authenticate("pr_portal", "pr_portal")
+        page = self.url_open(f"/my/rewards/redemption/{mine.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Portal mug", page.text)
+        self.assertEqual(self.url_open(f"/my/rewards/redemption/{theirs.id}").status_code, 404)
+        self.assertEqual(self.url_open("/my/rewards/redemption/999999999").status_code, 404)
+
+    def test_leaderboard_only_for_those_who_opt_in(self):
+        self.otto.pr_leaderboard_opt_in = True
+        self.authenticate("pr_portal", "pr_portal")
+        page = self.url_open("/my/rewards")
+        self.assertIn("Join the leaderboard", page.text)
+        self.assertNotIn("Otto Other", page.text, "no leaderboard before opting in")
+        page = self.post_form("/my/rewards/leaderboard", {"opt_in": "1"})
+        self.assertTrue(self.paula.pr_leaderboard_opt_in)
+        self.assertIn("Otto Other", page.text)
+        self.assertIn("Paula Portal", page.text)
+        self.post_form("/my/rewards/leaderboard", {"opt_in": "0"})
+        self.assertFalse(self.paula.pr_leaderboard_opt_in)
+
+    def test_badges_and_feedback_are_shown(self):
+        badge = self.env["pr.badge"].create(
+            {
+                "name": "Portal Pioneer",
+                "criterion": "tier",
+                "tier_id": self.env["pr.tier"].search([("name", "=", "Portal Silver")]).id,
+            }
+        )
+        badge._grant(self.paula)
+        self.env["pr.feedback"].create(
+            {
+                "partner_id": self.paula.id,
+                "contact_id": self.paula.id,
+                "metric": "nps",
+                "score": 9,
+                "comment": "Lovely beans",
+                "source_model": "test",
+                "source_id": 1,
+            }
+        )
+        self.authenticate("pr_portal", "pr_portal")
+        page = self.url_open("/my/rewards")
+        self.assertIn("Portal Pioneer", page.text)
+        self.assertIn("Lovely beans", page.text)
