@@ -82,13 +82,14 @@ class TestMetrics(PositiveReinforcementCase):
         self.assertEqual(may.retention_display, "100.0 %")
         self.assertEqual(may.nps_display, "+25")
         june = self.metric("month", date(2026, 6, 1))
-        self.assertEqual((june.customers_start, june.customers_end, june.customers_new), (3, 3, 1))
+        self.assertEqual((june.customers_start, june.customers_end, june.customers_new), (2, 3, 1))
         self.assertEqual(june.nps_display, "n/a", "no answer in June: not a score of zero")
         quarter = self.metric("quarter", date(2026, 4, 1))
         self.assertEqual((quarter.customers_new, quarter.purchasers), (2, 3))
 
     def test_periods_without_customers_show_na_and_groups_add_up(self):
         self.customer("Eve", date(2026, 6, 1))
+        self.env["pr.member"]._pr_refresh_scores(self.company, today=self.today)
         self.env["pr.metric"]._pr_refresh(self.company, today=self.today)
         june = self.metric("month", date(2026, 6, 1))
         self.assertEqual(june.customers_start, 0)

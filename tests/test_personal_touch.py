@@ -69,13 +69,25 @@ class TestPersonalTouch(PositiveReinforcementCase):
         self.assertIn("Coffee hamper", str(self.alice.message_ids[0].body))
 
     def test_suggestions_pick_engaged_customers_without_recent_reward(self):
+        # A company of its own: the demo customers' behaviours are not this test's.
+        company = self.env["res.company"].create({"name": "Gift Roasters", "pr_surprise_budget": 100.0})
+        self.env.user.company_ids |= company
+        self.manager.company_ids |= company
+        self.env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
+        self.Event = self.env["pr.event"]
+        self.Gift = self.env["pr.surprise.gift"]
         carol = self.env["res.partner"].create({"name": "Carol Tester", "email": "carol@example.com"})
         for partner, count in ((self.alice, 4), (self.bob, 5), (carol, 1)):
             for day in range(count):
                 self.event(partner, self.b_social, date=fields.Datetime.now() - timedelta(days=day + 1))
         self.process()
         self.Gift.create({"name": "Earlier gift", "partner_id": self.bob.id, "value": 10.0})
-        wizard = self.env["pr.surprise.suggest"].with_user(self.manager).create({"value": 30.0, "min_events": 3})
+        wizard = (
+            self.env["pr.surprise.suggest"]
+            .with_user(self.manager)
+            .with_company(company)
+            .create({"value": 30.0, "min_events": 3})
+        )
         self.assertEqual(wizard.budget_left, 100.0)
         action = wizard.action_suggest()
         gifts = self.Gift.browse(action["domain"][0][2])
