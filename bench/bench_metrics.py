@@ -83,10 +83,11 @@ def seed(env, customer_count, lines_wanted):
     answered = rng.choice(customers, customers.size // 10, replace=False)
     env.cr.execute(
         """
-        INSERT INTO pr_feedback (partner_id, contact_id, company_id, date, metric, score, category, source_model,
-                                 source_id, create_uid, create_date, write_uid, write_date)
+        INSERT INTO pr_feedback (partner_id, contact_id, company_id, date, metric, score, category, net_score,
+                                 source_model, source_id, create_uid, create_date, write_uid, write_date)
         SELECT f.p, f.p, %s, now() - (f.n %% 700) * interval '1 day', 'nps', f.s,
                CASE WHEN f.s >= 9 THEN 'promoter' WHEN f.s >= 7 THEN 'passive' ELSE 'detractor' END,
+               CASE WHEN f.s >= 9 THEN 100 WHEN f.s >= 7 THEN 0 ELSE -100 END,
                'bench', f.n, 1, now(), 1, now()
           FROM unnest(%s::int[], %s::int[]) WITH ORDINALITY AS f(p, s, n)
         """,
