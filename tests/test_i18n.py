@@ -24,3 +24,27 @@ class TestIndonesian(TransactionCase):
             env._("Posted ledger entries cannot be modified. Post a reversal instead."),
             "Posted ledger entries cannot be modified. Post a reversal instead.",
         )
+
+    def test_every_menu_field_and_choice_is_in_the_indonesian_file(self):
+        """What the back office shows of this addon (menus, field labels, choices) is all in i18n/id.po."""
+        import polib  # noqa: PLC0415 - an Odoo requirement, only needed here
+
+        from odoo.tools.misc import file_path  # noqa: PLC0415
+
+        po = polib.pofile(file_path("positive_reinforcement/i18n/id.po"))
+        known = {entry.msgid for entry in po if not entry.obsolete and not entry.fuzzy}
+        data = self.env["ir.model.data"].search([("module", "=", "positive_reinforcement")])
+        menus = self.env["ir.ui.menu"].browse(data.filtered(lambda d: d.model == "ir.ui.menu").mapped("res_id"))
+        fields = self.env["ir.model.fields"].browse(
+            data.filtered(lambda d: d.model == "ir.model.fields").mapped("res_id")
+        )
+        choices = self.env["ir.model.fields.selection"].browse(
+            data.filtered(lambda d: d.model == "ir.model.fields.selection").mapped("res_id")
+        )
+        labels = (
+            set(menus.with_context(lang="en_US").mapped("name"))
+            | set(fields.with_context(lang="en_US").mapped("field_description"))
+            | set(choices.with_context(lang="en_US").mapped("name"))
+        )
+        self.assertGreater(len(labels), 300)
+        self.assertEqual(sorted(labels - known), [], "terms missing from i18n/id.po: run make pot, translate")

@@ -5,7 +5,7 @@ Usage: check_po.py [--tags] [--fix] [PATH ...]
   PATH is a .po file, an addon directory (its i18n/*.po are checked) or an i18n directory.
   Default: ./i18n/*.po. Exits 1 and lists every offender when something is wrong.
 
-Rules for every (non-obsolete, non-header) entry:
+Every term of the .pot next to a .po must be in that .po. Rules for every (non-obsolete, non-header) entry:
   * not fuzzy;
   * translated (every msgstr / msgstr[n] non-empty). A translation identical to the source
     must be left empty (Odoo's export and oca-checks-po `po-pretty-format` both require that)
@@ -163,6 +163,21 @@ def check_file(path, check_tags):
     return offenders
 
 
+def check_against_template(path):
+    """Every term of the addon's .pot (beside the .po) must be in the .po: a missing one is untranslated."""
+    templates = sorted(Path(path).parent.glob("*.pot"))
+    if not templates:
+        return []
+    po = polib.pofile(str(path))
+    known = {(entry.msgctxt, entry.msgid) for entry in po if not entry.obsolete}
+    missing = []
+    for template in templates:
+        for entry in polib.pofile(str(template)):
+            if entry.msgid and (entry.msgctxt, entry.msgid) not in known:
+                missing.append(f'{path}: msgid "{_short(entry.msgid)}" of {template.name} is missing (untranslated)')
+    return missing
+
+
 def fix_file(path):
     po = polib.pofile(str(path))
     for entry in po:
@@ -212,6 +227,7 @@ def main(argv=None):
     offenders = []
     for f in files:
         offenders.extend(check_file(f, args.tags))
+        offenders.extend(check_against_template(f))
     if offenders:
         print(f"check_po: {len(offenders)} problem(s) in {len(files)} file(s):")
         for line in offenders:
