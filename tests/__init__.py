@@ -20,3 +20,4 @@ from . import test_portal
 from . import test_badges
 from . import test_feedback
 from . import test_experiments
+from . import test_tours

@@ -47,4 +47,6 @@ class TestIndonesian(TransactionCase):
             | set(choices.with_context(lang="en_US").mapped("name"))
         )
         self.assertGreater(len(labels), 300)
-        self.assertEqual(sorted(labels - known), [], "terms missing from i18n/id.po: run make pot, translate")
+        # Odoo exports no term of a single character (a label such as "z"): nothing to translate there.
+        missing = sorted(label for label in labels - known if len(label) > 1)
+        self.assertEqual(missing, [], "terms missing from i18n/id.po: run make pot, translate")

@@ -1,6 +1,8 @@
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .test_tours import screenshot_at_end
+
 
 @tagged("post_install", "-at_install")
 class TestPortal(HttpCase):
@@ -103,7 +105,8 @@ class TestPortal(HttpCase):
         self.assertIn("alert-danger", page.text)
 
     def test_portal_tour_redeems_a_reward(self):
-        self.start_tour("/my/home", "pr_portal_rewards", login="pr_portal")
+        with screenshot_at_end("portal_en"):
+            self.start_tour("/my/home", "pr_portal_rewards", login="pr_portal")
         self.assertEqual(len(self.redemptions(self.paula)), 1)
 
     def test_another_customers_redemption_is_not_found(self):
