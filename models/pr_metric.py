@@ -3,7 +3,7 @@ from datetime import date
 import numpy as np
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..pr_lib.rfm import SEGMENTS
 
@@ -51,7 +51,6 @@ class PrMetric(models.Model):
     _name = "pr.metric"
     _description = "Customer Metrics"
     _order = "date desc, period, dimension, tier_id, rfm_segment"
-    _rec_name = "date"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -137,6 +136,7 @@ class PrMetric(models.Model):
         help="Average predicted value of the next 12 months (BG/NBD and Gamma-Gamma) of the customers to date, as "
         "scored last.",
     )
+    name = fields.Char(string="Period", compute="_compute_name")
     retention_display = fields.Char(string="Retention", compute="_compute_display")
     repeat_display = fields.Char(string="Repeat Purchase", compute="_compute_display")
     referral_display = fields.Char(string="Referral", compute="_compute_display")
@@ -145,6 +145,18 @@ class PrMetric(models.Model):
     clv_display = fields.Char(string="Lifetime Value", compute="_compute_display")
 
     _period_idx = models.Index("(company_id, period, dimension, date)")
+
+    @api.depends("period", "date")
+    def _compute_name(self):
+        for metric in self:
+            if metric.period == "year":
+                metric.name = str(metric.date.year)
+            elif metric.period == "quarter":
+                metric.name = self.env._(
+                    "Q%(quarter)s %(year)s", quarter=(metric.date.month - 1) // 3 + 1, year=metric.date.year
+                )
+            else:
+                metric.name = format_date(self.env, metric.date, date_format="MMMM y")
 
     @api.depends(*RATES, *COUNTS)
     def _compute_display(self):
