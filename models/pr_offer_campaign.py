@@ -12,6 +12,7 @@ OFFER_KINDS = [
     ("coupon", "Coupon"),
     ("multiplier", "Points multiplier"),
     ("early_access", "Early access"),
+    ("survey", "NPS survey invitation"),
 ]
 
 
@@ -159,10 +160,21 @@ class PrOfferCampaign(models.Model):
                     "No customer matches the segment of campaign %(campaign)s: nothing was sent.", campaign=self.name
                 )
             )
+        if self.offer_kind == "survey":
+            # The survey's own invitation is the email; the once-per-period rule of invitations applies.
+            holders = self.env["pr.feedback"]._invite_partners(holders, self.company_id)
+            if not holders:
+                raise UserError(
+                    self.env._(
+                        "Every customer of campaign %(campaign)s was invited to the NPS survey within the period: "
+                        "nothing was sent.",
+                        campaign=self.name,
+                    )
+                )
         offers = self.env["pr.offer"].create(self._prepare_offer_vals(holders))
         offers._issue_coupons()
         self.state = "sent"
-        if self.mail_template_id:
+        if self.mail_template_id and self.offer_kind != "survey":
             self.mail_template_id.send_mail_batch(offers.ids, raise_exception=True)
         self.message_post(
             body=self.env._("Offer sent to %(count)s customers.", count=len(offers)),
@@ -293,6 +305,8 @@ class PrOfferCampaign(models.Model):
             raise UserError(
                 self.env._("The campaign %(campaign)s needs products for early access.", campaign=self.name)
             )
+        if self.offer_kind == "survey" and not self.company_id.pr_nps_survey_id:
+            raise UserError(self.env._("Choose the NPS survey in the Positive Reinforcement settings first."))
         if self.date_end < fields.Date.context_today(self):
             raise UserError(self.env._("The offer of campaign %(campaign)s has already ended.", campaign=self.name))
 

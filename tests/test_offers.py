@@ -165,3 +165,17 @@ class TestOffers(PositiveReinforcementCase):
         self.post(self.bob, 10)
         order = self.env["sale.order"].create({"partner_id": self.bob.id, "pricelist_id": pricelist.id})
         self.assertIn("Gold preview", order._onchange_pr_early_access_pricelist()["warning"]["message"])
+
+    def test_survey_campaign_invites_once_per_period(self):
+        survey = self.env.ref("positive_reinforcement.pr_survey_nps")
+        self.company.pr_nps_survey_id = survey
+        segment = f"[('id', 'in', {(self.alice | self.bob).ids})]"
+        campaign = self.campaign(offer_kind="survey", program_id=False, partner_domain=segment)
+        campaign.action_send()
+        self.assertEqual(campaign.offer_ids.partner_id, self.alice | self.bob)
+        answers = self.env["survey.user_input"].search([("survey_id", "=", survey.id)])
+        self.assertEqual(answers.partner_id & (self.alice | self.bob), self.alice | self.bob)
+        again = self.campaign(offer_kind="survey", program_id=False, partner_domain=segment)
+        with self.assertRaisesRegex(UserError, "within the period"):
+            again.action_send()
+        self.assertFalse(again.offer_ids)
