@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import pr_source_mixin
+from . import pr_segment_mixin
 from . import pr_referred_mixin
 from . import pr_tier
 from . import pr_member

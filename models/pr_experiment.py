@@ -1,4 +1,3 @@
-import ast
 import math
 import uuid
 
@@ -34,7 +33,7 @@ class PrExperiment(models.Model):
     """
 
     _name = "pr.experiment"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "pr.segment.mixin"]
     _description = "Incentive Experiment"
     _order = "date_start desc, id desc"
     _check_company_auto = True
@@ -149,20 +148,6 @@ class PrExperiment(models.Model):
             fraction = experiment._information_fraction()
             experiment.information_fraction = fraction or 0.0
             experiment.significance_boundary = obrien_fleming_boundary(max(fraction or 0.0, MIN_FRACTION))
-
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for experiment in self:
-            try:
-                self.env["res.partner"].search_count(experiment._get_extra_domain(), limit=1)
-            except Exception as error:
-                raise ValidationError(
-                    self.env._(
-                        "The customer filter of experiment %(experiment)s is not valid: %(error)s",
-                        experiment=experiment.name,
-                        error=error,
-                    )
-                ) from error
 
     @api.constrains("variant_ids")
     def _check_one_control(self):
@@ -291,18 +276,6 @@ class PrExperiment(models.Model):
     # SEGMENT AND ASSIGNMENT
     # ------------------------------------------------------------
 
-    def _get_extra_domain(self):
-        try:
-            return ast.literal_eval(self.partner_domain or "[]")
-        except (ValueError, SyntaxError) as error:
-            raise ValidationError(
-                self.env._(
-                    "The customer filter of experiment %(experiment)s is not valid: %(error)s",
-                    experiment=self.name,
-                    error=error,
-                )
-            ) from error
-
     def _get_segment_domain(self):
         """The customers of the segment, as a domain on the contacts that hold points (see the wallet mode)."""
         domain = Domain("active", "=", True)
@@ -315,7 +288,7 @@ class PrExperiment(models.Model):
                 ._search([("company_id", "=", self.company_id.id), ("tier_id", "in", self.tier_ids.ids)])
             )
             domain &= Domain("id", "in", members.subselect("partner_id"))
-        return domain & Domain(self._get_extra_domain())
+        return domain & Domain(self._get_partner_domain())
 
     def _segment(self):
         return self.env["res.partner"].search(self._get_segment_domain())

@@ -1,8 +1,7 @@
-import ast
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -20,7 +19,7 @@ class PrOfferCampaign(models.Model):
     """A personal offer sent to a segment of customers, and how many of them bought within its window."""
 
     _name = "pr.offer.campaign"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "pr.segment.mixin"]
     _description = "Offer Campaign"
     _order = "date_start desc, id desc"
     _check_company_auto = True
@@ -114,20 +113,6 @@ class PrOfferCampaign(models.Model):
             campaign.conversion_rate = 100.0 * len(converted) / len(offers) if offers else 0.0
             campaign.revenue = sum(amount for _order, amount in converted)
 
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for campaign in self:
-            try:
-                self.env["res.partner"].search_count(campaign._get_extra_domain(), limit=1)
-            except Exception as error:
-                raise ValidationError(
-                    self.env._(
-                        "The conditions of campaign %(campaign)s are not valid: %(error)s",
-                        campaign=campaign.name,
-                        error=error,
-                    )
-                ) from error
-
     @api.constrains("experiment_variant_id")
     def _check_experiment_variant(self):
         self.experiment_variant_id._check_control_gets_nothing()
@@ -205,16 +190,6 @@ class PrOfferCampaign(models.Model):
     # SEGMENT
     # ------------------------------------------------------------
 
-    def _get_extra_domain(self):
-        try:
-            return ast.literal_eval(self.partner_domain or "[]")
-        except (ValueError, SyntaxError) as error:
-            raise ValidationError(
-                self.env._(
-                    "The conditions of campaign %(campaign)s are not valid: %(error)s", campaign=self.name, error=error
-                )
-            ) from error
-
     def _get_segment_domain(self):
         """The customers of the segment, as a domain on contacts that hold points."""
         domain = Domain("active", "=", True) & Domain("email", "!=", False)
@@ -255,7 +230,7 @@ class PrOfferCampaign(models.Model):
                 ._search([("variant_id", "=", self.experiment_variant_id.id)])
             )
             domain &= Domain("id", "in", assigned.subselect("partner_id"))
-        return domain & Domain(self._get_extra_domain())
+        return domain & Domain(self._get_partner_domain())
 
     def _segment(self):
         # Customers who entered the experiment's segment since it started join their group first.

@@ -1,5 +1,3 @@
-import ast
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -8,6 +6,7 @@ class PrRewardRule(models.Model):
     """Turns a behaviour into outcomes, the same way for every customer who meets the conditions."""
 
     _name = "pr.reward.rule"
+    _inherit = ["pr.segment.mixin"]
     _description = "Reward Rule"
     _order = "sequence, id"
 
@@ -110,19 +109,6 @@ class PrRewardRule(models.Model):
             rule.granted_count = granted.get(rule, 0)
             rule.budget_used = used.get(rule, 0)
 
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for rule in self:
-            try:
-                domain = ast.literal_eval(rule.partner_domain or "[]")
-                self.env["res.partner"].search_count(domain, limit=1)
-            except Exception as error:
-                raise ValidationError(
-                    self.env._(
-                        "The customer filter of rule %(rule)s is not valid: %(error)s", rule=rule.name, error=error
-                    )
-                ) from error
-
     @api.constrains("experiment_variant_id")
     def _check_experiment_variant(self):
         self.experiment_variant_id._check_control_gets_nothing()
@@ -142,13 +128,3 @@ class PrRewardRule(models.Model):
             "view_mode": "list,pivot",
             "domain": [("rule_id", "=", self.id)],
         }
-
-    def _get_partner_domain(self):
-        """The customer filter as a domain; a filter that does not evaluate is an error for the events."""
-        self.ensure_one()
-        try:
-            return ast.literal_eval(self.partner_domain or "[]")
-        except (ValueError, SyntaxError) as error:
-            raise ValidationError(
-                self.env._("The customer filter of rule %(rule)s is not valid: %(error)s", rule=self.name, error=error)
-            ) from error

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import PositiveReinforcementCase
@@ -179,3 +179,13 @@ class TestOffers(PositiveReinforcementCase):
         with self.assertRaisesRegex(UserError, "within the period"):
             again.action_send()
         self.assertFalse(again.offer_ids)
+
+    def test_a_filter_that_does_not_work_is_refused_everywhere(self):
+        for model, values in (
+            ("pr.offer.campaign", {"name": "Broken", "offer_kind": "multiplier"}),
+            ("pr.reward.rule", {"name": "Broken", "behavior_id": self.b_review.id}),
+        ):
+            for broken in ("[('no_such_field', '=', 1)]", "[('name', '=',"):
+                with self.assertRaisesRegex(ValidationError, "customer filter of Broken is not valid"):
+                    self.env[model].create({**values, "partner_domain": broken})
+            self.assertFalse(self.env[model].search([("name", "=", "Broken")]))
