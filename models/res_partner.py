@@ -130,19 +130,9 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_pr_ledger_count(self):
-        holders = {partner: partner._pr_holder() for partner in self}
-        counts = dict(
-            self.env["pr.ledger.entry"]._read_group(
-                [
-                    ("partner_id", "in", [holder.id for holder in holders.values()]),
-                    ("company_id", "=", self.env.company.id),
-                ],
-                ["partner_id"],
-                ["__count"],
-            )
-        )
+        counts = self._pr_count_per_holder("pr.ledger.entry", [("company_id", "=", self.env.company.id)])
         for partner in self:
-            partner.pr_ledger_count = counts.get(holders[partner], 0)
+            partner.pr_ledger_count = counts[partner]
 
     def _compute_pr_event_count(self):
         counts = dict(
@@ -161,18 +151,29 @@ class ResPartner(models.Model):
         return action
 
     def _compute_pr_offer_count(self):
-        holders = {partner: partner._pr_holder() for partner in self}
-        counts = dict(
-            self.env["pr.offer"]._read_group(
-                [("partner_id", "in", [h.id for h in holders.values()])], ["partner_id"], ["__count"]
-            )
-        )
+        counts = self._pr_count_per_holder("pr.offer")
         for partner in self:
-            partner.pr_offer_count = counts.get(holders[partner], 0)
+            partner.pr_offer_count = counts[partner]
 
     def action_pr_view_offers(self):
+        return self._pr_holder_action("positive_reinforcement.pr_offer_action")
+
+    def _pr_count_per_holder(self, model, domain=()):
+        """How many ``model`` records the points holder of each of these partners has, in one query."""
+        holders = {partner: partner._pr_holder() for partner in self}
+        counts = dict(
+            self.env[model]._read_group(
+                [("partner_id", "in", [holder.id for holder in holders.values()]), *domain],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        return {partner: counts.get(holder, 0) for partner, holder in holders.items()}
+
+    def _pr_holder_action(self, xmlid):
+        """The action ``xmlid`` showing the records of this partner's points holder."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_offer_action")
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         return action
 
@@ -271,20 +272,12 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_pr_feedback_count(self):
-        holders = {partner: partner._pr_holder() for partner in self}
-        counts = dict(
-            self.env["pr.feedback"]._read_group(
-                [("partner_id", "in", [holder.id for holder in holders.values()])], ["partner_id"], ["__count"]
-            )
-        )
+        counts = self._pr_count_per_holder("pr.feedback")
         for partner in self:
-            partner.pr_feedback_count = counts.get(holders[partner], 0)
+            partner.pr_feedback_count = counts[partner]
 
     def action_view_pr_feedback(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_feedback_action")
-        action["domain"] = [("partner_id", "=", self._pr_holder().id)]
-        return action
+        return self._pr_holder_action("positive_reinforcement.pr_feedback_action")
 
     def action_pr_invite_nps(self):
         """Invite these customers to the NPS survey, at most once per period each; says how many were skipped."""
