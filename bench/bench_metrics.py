@@ -3,7 +3,7 @@
 Run by ``make bench`` on a throwaway database with the addon installed (``PR_BENCH_DB``, ``PR_ODOO_CONF``).
 Seeds customers whose purchases follow the BG/NBD story (each buys at a rate of their own and may
 drop out after any purchase) over three years, with order values that vary by customer, 1 to 6
-lines per order, credit notes for some, NPS answers and qualified referrals. Then measures, each
+lines per order, and NPS answers from a tenth of them. Then measures, each
 committed as the cron does: scoring (RFM, BG/NBD and Gamma-Gamma fitted and applied), fitting the
 two models on 10,000 customers, refreshing the metrics, and opening every metrics view; each against
 raw SQL doing the least the same screen needs.

@@ -103,7 +103,7 @@ class ResCompany(models.Model):
         string="Value of a Point",
         currency_field="currency_id",
         default=0.01,
-        help="What one point costs the business when spent: values the points liability and the reward costs.",
+        help="What one point costs the business when spent: values the points liability.",
     )
     pr_surprise_budget = fields.Monetary(
         string="Monthly Surprise-Gift Budget",

@@ -9,7 +9,7 @@ from odoo.tools import config
 
 
 def screenshots_dir():
-    """Where the tours leave their last screen: README images are copied from there (make screenshots)."""
+    """Where the tours leave their last screen; the README's images in docs/screenshots are copies."""
     path = Path(config["screenshots"]) / "positive_reinforcement"
     path.mkdir(parents=True, exist_ok=True)
     return path
