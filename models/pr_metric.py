@@ -54,7 +54,7 @@ class PrMetric(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    period = fields.Selection(PERIODS, required=True, readonly=True)
+    period = fields.Selection(PERIODS, string="Period Length", required=True, readonly=True)
     date = fields.Date(string="Period Start", required=True, readonly=True)
     dimension = fields.Selection(DIMENSIONS, required=True, readonly=True)
     tier_id = fields.Many2one("pr.tier", readonly=True, help="The customers' current tier.")

@@ -186,6 +186,9 @@ class TestOffers(PositiveReinforcementCase):
             ("pr.reward.rule", {"name": "Broken", "behavior_id": self.b_review.id}),
         ):
             for broken in ("[('no_such_field', '=', 1)]", "[('name', '=',"):
-                with self.assertRaisesRegex(ValidationError, "customer filter of Broken is not valid"):
+                with (
+                    self.assertRaisesRegex(ValidationError, "customer filter of Broken is not valid"),
+                    self.env.cr.savepoint(),
+                ):
                     self.env[model].create({**values, "partner_domain": broken})
             self.assertFalse(self.env[model].search([("name", "=", "Broken")]))
