@@ -17,8 +17,6 @@ from bench_ledger import bench_main, seed_customers
 from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 
-from odoo.addons.positive_reinforcement.pr_lib.clv import fit_bgnbd, fit_gamma_gamma, summary_from_transactions
-
 DAYS = 3 * 365
 
 
@@ -107,6 +105,9 @@ def timed(label, function, *args):
 
 def run(database, customers, lines, batch_size):
     registry = Registry(database)
+    # The addon is importable once the registry has set the addons path up.
+    from odoo.addons.positive_reinforcement.pr_lib.clv import summary_from_transactions  # noqa: PLC0415
+
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         elapsed, (orders, line_count) = timed("seed", seed, env, customers, lines)
@@ -150,6 +151,8 @@ def _raw_history(cr, company):
 
 
 def _fit(x, t_x, T, m):
+    from odoo.addons.positive_reinforcement.pr_lib.clv import fit_bgnbd, fit_gamma_gamma  # noqa: PLC0415
+
     return fit_bgnbd(x, t_x, T), fit_gamma_gamma(x, m)
 
 
@@ -174,15 +177,13 @@ def _views(env):
         "kanban/list: months, all customers": lambda: Metric.web_search_read(
             default, {name: {} for name in list_fields}, limit=80
         ),
-        "pivot: by tier, per month": lambda: Metric.formatted_read_group(
-            [("period", "=", "month"), ("dimension", "=", "tier")],
-            ["date:month", "tier_id"],
+        "pivot: by RFM segment, per month": lambda: Metric.formatted_read_group(
+            [("period", "=", "month"), ("dimension", "=", "segment")],
+            ["date:month", "rfm_segment"],
             ["retention_rate:avg", "repeat_rate:avg", "nps:avg", "csat:avg", "clv_historical:avg"],
         ),
-        "graph: by RFM segment, per quarter": lambda: Metric.formatted_read_group(
-            [("period", "=", "quarter"), ("dimension", "=", "segment")],
-            ["date:quarter", "rfm_segment"],
-            ["retention_rate:avg"],
+        "graph: all customers, per quarter": lambda: Metric.formatted_read_group(
+            [("period", "=", "quarter"), ("dimension", "=", "all")], ["date:quarter"], ["retention_rate:avg"]
         ),
     }
     env.cr.execute("SELECT * FROM pr_metric WHERE period = 'month' AND dimension = 'all' ORDER BY date DESC LIMIT 80")

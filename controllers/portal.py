@@ -12,7 +12,7 @@ MESSAGE_KEY = "pr_portal_message"
 
 
 class RewardsPortal(CustomerPortal):
-    """ "My Rewards": points, tier, history, the catalogue, coupons and referrals of the signed-in customer."""
+    """My Rewards: points, tier, history, the catalogue, coupons and referrals of the signed-in customer."""
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)

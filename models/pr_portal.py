@@ -76,6 +76,7 @@ class PrPortal(models.AbstractModel):
                 ["badge_id", "date"],
                 order="date desc, id desc",
             ),
+            "early_access": self._early_access(holder, member, company),
             "leaderboard_opt_in": opted_in,
             "leaderboard": (
                 self.env["pr.leaderboard"].sudo()._top(company, fields.Date.context_today(self), 10)
@@ -91,6 +92,30 @@ class PrPortal(models.AbstractModel):
                 order="date desc, id desc",
             ),
         }
+
+    @api.model
+    def _early_access(self, holder, member, company):
+        """Products not yet public that this customer may already buy: by tier, or by a running offer."""
+        today = fields.Date.context_today(self)
+        products = (
+            self.env["product.template"]
+            .sudo()
+            .search(
+                [
+                    ("pr_early_tier_id", "!=", False),
+                    ("pr_public_date", ">", today),
+                    ("sale_ok", "=", True),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                limit=12,
+            )
+        )
+        if not products:
+            return products
+        ranks = {tier: rank for rank, tier in enumerate(self.env["pr.tier"].sudo()._get_ranked(company))}
+        rank = ranks.get(member.tier_id, -1)
+        granted = self.env["pr.offer"]._early_access_granted(holder, company, products, today)
+        return products.filtered(lambda p: p in granted or rank >= ranks.get(p.pr_early_tier_id, len(ranks)))
 
     @api.model
     def _redemption(self, redemption_id):

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -6,7 +9,7 @@ from .test_tours import screenshot_at_end
 
 @tagged("post_install", "-at_install")
 class TestPortal(HttpCase):
-    """ "My Rewards" as a customer sees it: their own data only, and nothing written on forged input."""
+    """My Rewards as a customer sees it: their own data only, and nothing written on forged input."""
 
     @classmethod
     def setUpClass(cls):
@@ -156,3 +159,27 @@ class TestPortal(HttpCase):
         page = self.url_open("/my/rewards")
         self.assertIn("Portal Pioneer", page.text)
         self.assertIn("Lovely beans", page.text)
+
+    def test_early_access_products_shown_to_entitled_customers_only(self):
+        silver = self.env["pr.tier"].search([("name", "=", "Portal Silver")])
+        gold = self.env["pr.tier"].search([("name", "=", "Portal Gold")])
+        public = {"pr_public_date": fields.Date.today() + timedelta(days=30), "list_price": 40.0}
+        self.env["product.template"].create({"name": "Silver preview blend", "pr_early_tier_id": silver.id, **public})
+        self.env["product.template"].create({"name": "Gold reserve lot", "pr_early_tier_id": gold.id, **public})
+        self.authenticate("pr_portal", "pr_portal")
+        page = self.url_open("/my/rewards").text
+        self.assertIn("Silver preview blend", page)
+        self.assertNotIn("Gold reserve lot", page, "Paula is silver: not yet entitled to the gold preview")
+
+    def test_an_expired_session_redeems_nothing(self):
+        self.authenticate("pr_portal", "pr_portal")
+        token = self.csrf_token()
+        self.authenticate(None, None)  # the session is gone: a visitor now
+        with mute_logger("odoo.http"):
+            response = self.url_open(
+                "/my/rewards/redeem",
+                data={"csrf_token": token, "reward_id": self.mug.id, "token": "late"},
+                allow_redirects=False,
+            )
+        self.assertIn(response.status_code, (303, 400))
+        self.assertFalse(self.redemptions(self.paula))
