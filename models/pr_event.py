@@ -338,7 +338,9 @@ class PrEvent(models.Model):
     @api.model
     def _cron_process_events(self, batch_size=500):
         self.env["ir.cron"]._commit_progress(remaining=self.search_count([("state", "=", "pending")]))
-        self._process_pending(batch_size)
+        if self._process_pending(batch_size):
+            # New behaviours may earn badges: grant them soon rather than at the nightly run.
+            self.env.ref("positive_reinforcement.ir_cron_grant_badges")._trigger()
 
 
 def _as_date(value):

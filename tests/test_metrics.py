@@ -111,3 +111,32 @@ class TestMetrics(PositiveReinforcementCase):
         with self.assertQueryCount(3):
             small.invalidate_recordset()
             small.read(["retention_display", "nps_display", "clv_display"])
+
+    def test_revenue_is_counted_in_company_currency(self):
+        foreign = (
+            self.env.ref("base.EUR")
+            if self.company.currency_id != self.env.ref("base.EUR")
+            else self.env.ref("base.USD")
+        )
+        foreign.active = True
+        self.env["res.currency.rate"].create(
+            {"name": "2026-01-01", "rate": 2.0, "currency_id": foreign.id, "company_id": self.company.id}
+        )
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Foreign", "currency_id": foreign.id, "company_id": self.company.id}
+        )
+        partner = self.env["res.partner"].create({"name": "Foreign buyer"})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "pricelist_id": pricelist.id,
+                "order_line": [Command.create({"product_id": self.product.id, "price_unit": 300.0})],
+            }
+        )
+        order.action_confirm()
+        order.date_order = datetime(2026, 5, 10)
+        self.assertEqual(order.currency_id, foreign)
+        self.env["pr.metric"]._pr_refresh(self.company, today=self.today)
+        may = self.metric("month", date(2026, 5, 1))
+        self.assertAlmostEqual(may.revenue, 300.0 / order.currency_rate, places=2)
+        self.assertAlmostEqual(may.revenue, 150.0, places=2)

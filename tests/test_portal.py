@@ -183,3 +183,19 @@ class TestPortal(HttpCase):
             )
         self.assertIn(response.status_code, (303, 400))
         self.assertFalse(self.redemptions(self.paula))
+
+    def test_public_survey_links_reveal_no_other_customer(self):
+        survey = self.env.ref("positive_reinforcement.pr_survey_nps")
+        answers = survey._pr_invite(self.paula | self.otto, self.env.company)
+        paula_answer = answers.filtered(lambda a: a.partner_id == self.paula)
+        self.authenticate(None, None)
+        pages = {
+            "no token": f"/survey/start/{survey.access_token}",
+            "forged token": f"/survey/start/{survey.access_token}?answer_token=not-a-real-token",
+            "Paula's link": f"/survey/start/{survey.access_token}?answer_token={paula_answer.access_token}",
+        }
+        for label, url in pages.items():
+            page = self.url_open(url)
+            self.assertLess(page.status_code, 500, label)
+            self.assertNotIn("Otto Other", page.text, label)
+            self.assertNotIn(self.otto.email or "otto", page.text, label)

@@ -189,3 +189,13 @@ class TestRewardRules(PositiveReinforcementCase):
         self.assertEqual(event.partner_id, self.alice)
         with self.assertRaises(ValidationError):
             self.Event.create({"partner_email": "nobody@example.com", "behavior_id": self.b_social.id})
+
+    def test_processing_events_asks_for_the_badges_soon(self):
+        self.Rule.create({"name": "Review", "behavior_id": self.b_review.id, "points": 5})
+        self.event(self.alice, self.b_review)
+        badge_cron = self.env.ref("positive_reinforcement.ir_cron_grant_badges")
+        Trigger = self.env["ir.cron.trigger"]
+        before = Trigger.search_count([("cron_id", "=", badge_cron.id)])
+        with self.enter_registry_test_mode():
+            self.env.ref("positive_reinforcement.ir_cron_process_events").method_direct_trigger()
+        self.assertGreater(Trigger.search_count([("cron_id", "=", badge_cron.id)]), before)

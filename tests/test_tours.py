@@ -109,6 +109,14 @@ class TestScreenshots(HttpCase):
             "redemption_rate_en": "/odoo/action-positive_reinforcement.pr_reward_report_action",
             "experiments_en": "/odoo/action-positive_reinforcement.pr_experiment_action",
         }
+        # On a database with demo data, the forms of a sent campaign and of a running experiment say more.
+        for name, xmlid, action in (
+            ("offer_campaigns_en", "positive_reinforcement.pr_offer_campaign_gold_demo", "pr_offer_campaign_action"),
+            ("experiments_en", "positive_reinforcement.pr_experiment_double_points_demo", "pr_experiment_action"),
+        ):
+            record = self.env.ref(xmlid, raise_if_not_found=False)
+            if record:
+                screens[name] = f"/odoo/action-positive_reinforcement.{action}/{record.id}"
         for name, url in screens.items():
             with screenshot_at_end(name) as shot:
                 self.start_tour(url, "pr_screen_ready", login="admin")
