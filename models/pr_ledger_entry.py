@@ -30,11 +30,18 @@ BEGIN
         RAISE EXCEPTION 'Reward ledger entry % is posted: it cannot be deleted, post a reversal instead.', OLD.id
             USING ERRCODE = 'restrict_violation';
     END IF;
-    IF (NEW.member_id, NEW.partner_id, NEW.contact_id, NEW.company_id, NEW.date, NEW.kind, NEW.points,
+    -- Merging two contacts (pr.member._pr_merge_partners) may say whose an entry is, nothing else.
+    IF (NEW.member_id, NEW.partner_id, NEW.contact_id) IS DISTINCT FROM (OLD.member_id, OLD.partner_id, OLD.contact_id)
+       AND COALESCE(current_setting('pr.ledger_merge', true), 'off') <> 'on'
+    THEN
+        RAISE EXCEPTION 'Reward ledger entry % is posted: it cannot be modified, post a reversal instead.', OLD.id
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF (NEW.company_id, NEW.date, NEW.kind, NEW.points,
         NEW.idempotency_key, NEW.reversed_entry_id, NEW.expiry_date, NEW.release_date, NEW.tier_id,
         NEW.source_model, NEW.source_id, NEW.reason, NEW.create_uid, NEW.create_date)
        IS DISTINCT FROM
-       (OLD.member_id, OLD.partner_id, OLD.contact_id, OLD.company_id, OLD.date, OLD.kind, OLD.points,
+       (OLD.company_id, OLD.date, OLD.kind, OLD.points,
         OLD.idempotency_key, OLD.reversed_entry_id, OLD.expiry_date, OLD.release_date, OLD.tier_id,
         OLD.source_model, OLD.source_id, OLD.reason, OLD.create_uid, OLD.create_date)
        OR (NEW.state IS DISTINCT FROM OLD.state AND NOT (OLD.state = 'pending' AND NEW.state = 'available'))

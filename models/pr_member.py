@@ -329,3 +329,77 @@ class PrMember(models.Model):
 
     def _cron_review_tiers(self, batch_size=1000):
         self._pr_cron_batches("_pr_daily_review", batch_size)
+
+    # ------------------------------------------------------------
+    # MERGING CONTACTS
+    # ------------------------------------------------------------
+
+    def _pr_merge_partners(self, src_partners, dst_partner):
+        """Give ``dst_partner`` the ledger, members and tier history of ``src_partners``.
+
+        The entries keep their points, dates and keys: only whose they are changes, under a setting
+        of this transaction that the ledger's guard accepts for these three columns and nothing else.
+        The balances of a source member are added to the destination's member of the same company
+        (created when missing), then the source member goes.
+        """
+        if not src_partners:
+            return
+        cr = self.env.cr
+        self.env.flush_all()
+        src_members = self.search([("partner_id", "in", src_partners.ids)])
+        if not src_members and not self.env["pr.ledger.entry"].sudo().search_count(
+            [("contact_id", "in", src_partners.ids)], limit=1
+        ):
+            return
+        dst_members = {member.company_id: member for member in self.search([("partner_id", "=", dst_partner.id)])}
+        deltas = {}
+        cr.execute(SQL("SELECT set_config('pr.ledger_merge', 'on', true)"))
+        for member in src_members:
+            target = dst_members.get(member.company_id)
+            if not target:
+                # The source member becomes the destination's: only its customer changes.
+                cr.execute(SQL("UPDATE pr_member SET partner_id = %s WHERE id = %s", dst_partner.id, member.id))
+                cr.execute(
+                    SQL("UPDATE pr_ledger_entry SET partner_id = %s WHERE member_id = %s", dst_partner.id, member.id)
+                )
+                cr.execute(
+                    SQL("UPDATE pr_tier_history SET partner_id = %s WHERE member_id = %s", dst_partner.id, member.id)
+                )
+                dst_members[member.company_id] = member
+                continue
+            cr.execute(
+                SQL(
+                    "UPDATE pr_ledger_entry SET member_id = %s, partner_id = %s WHERE member_id = %s",
+                    target.id,
+                    dst_partner.id,
+                    member.id,
+                )
+            )
+            cr.execute(
+                SQL(
+                    "UPDATE pr_tier_history SET member_id = %s, partner_id = %s WHERE member_id = %s",
+                    target.id,
+                    dst_partner.id,
+                    member.id,
+                )
+            )
+            previous = deltas.get(target.id, (0, 0, 0))
+            deltas[target.id] = (
+                previous[0] + member.points_available,
+                previous[1] + member.points_pending,
+                previous[2] + member.points_lifetime,
+            )
+            cr.execute(SQL("DELETE FROM pr_member WHERE id = %s", member.id))
+        cr.execute(
+            SQL(
+                "UPDATE pr_ledger_entry SET contact_id = %s WHERE contact_id = ANY(%s)",
+                dst_partner.id,
+                src_partners.ids,
+            )
+        )
+        cr.execute(SQL("SELECT set_config('pr.ledger_merge', 'off', true)"))
+        self.invalidate_model()
+        self.env["pr.ledger.entry"].invalidate_model()
+        self.env["pr.tier.history"].invalidate_model()
+        merged = self.browse(list(deltas))
+        merged._pr_refresh(upgrade_only=True, deltas=deltas)

@@ -21,3 +21,4 @@ from . import test_badges
 from . import test_feedback
 from . import test_experiments
 from . import test_tours
+from . import test_merge
