@@ -34,4 +34,3 @@ from . import pr_badge_grant
 from . import res_partner_badge
 from . import pr_feedback
 from . import rating_rating
-from . import base_partner_merge
