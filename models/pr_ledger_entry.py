@@ -10,7 +10,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .idempotency import known_keys
-from .pr_member import EXPIRING_SOON_DAYS
 
 KINDS = [
     ("earn", "Earned"),
@@ -208,9 +207,7 @@ class PrLedgerEntry(models.Model):
                 batch.insert()
                 self._invalidate_balances()
                 members = self.env["pr.member"].browse(batch.member_ids())
-                members._pr_refresh(
-                    upgrade_only=True, deltas=batch.deltas(), window_increments=batch.window_increments()
-                )
+                members._pr_refresh(upgrade_only=True, deltas=batch.deltas())
         return self.browse(batch.result_ids())
 
     def _invalidate_balances(self):
@@ -365,7 +362,6 @@ class _Batch:
                 "wallet_mode": company.pr_wallet_mode,
                 "pending_days": company.pr_pending_days,
                 "validity_months": company.pr_points_validity_months,
-                "window_start": self.today - relativedelta(months=company.pr_tier_window_months),
             }
             for company in self.env["res.company"].sudo().browse(company_ids).exists()
             if self.env.su or company.id in allowed
@@ -607,30 +603,6 @@ class _Batch:
             if available and (movement["kind"] == "earn" or (target and target["kind"] == "earn")):
                 bucket[2] += movement["points"]
         return {member_id: tuple(bucket) for member_id, bucket in delta.items()}
-
-    def window_increments(self):
-        """``{member_id: points}`` added to the tier window of members whose batch only earns.
-
-        New earnings that expire beyond the soon-expiring horizon change neither what expires soon
-        nor how earlier debits consumed the lots, so such a member's stats are its stored ones plus
-        these points (counted when available and within the tier window). Any other movement (a
-        debit, a reversal, an adjustment, a lot expiring soon) leaves the member out: its stats are
-        read from its ledger.
-        """
-        soon = self.today + timedelta(days=EXPIRING_SOON_DAYS)
-        increments, excluded = defaultdict(int), set()
-        for movement in self.todo:
-            member_id = movement["member_id"]
-            expiry = movement.get("expiry_date")
-            if movement["kind"] != "earn" or movement["points"] <= 0 or (expiry and expiry <= soon):
-                excluded.add(member_id)
-                continue
-            company = self.companies[movement["company_id"]]
-            if movement["state"] == "available" and movement["date"].date() >= company["window_start"]:
-                increments[member_id] += movement["points"]
-            else:
-                increments[member_id] += 0
-        return {member_id: points for member_id, points in increments.items() if member_id not in excluded}
 
     # --- results --------------------------------------------------------------
 

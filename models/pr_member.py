@@ -51,9 +51,6 @@ class PrMember(models.Model):
         aggregator="sum",
         help="Points earned over the rolling tier window: what the tier follows from.",
     )
-    stats_date = fields.Date(
-        readonly=True, help="When the window points and points expiring soon were last read from the ledger."
-    )
     entry_ids = fields.One2many("pr.ledger.entry", "member_id", string="Ledger")
     tier_history_ids = fields.One2many("pr.tier.history", "member_id")
 
@@ -69,7 +66,7 @@ class PrMember(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _pr_refresh(self, upgrade_only=False, deltas=None, window_increments=None):
+    def _pr_refresh(self, upgrade_only=False, deltas=None):
         """Move balances by ``deltas``, recompute window points and points expiring soon, and move tiers.
 
         All of it in one UPDATE of the members, plus one INSERT of the tier history when tiers change.
@@ -77,14 +74,11 @@ class PrMember(models.Model):
         :param deltas: ``{member_id: (available, pending, earned)}`` just posted to the ledger
         :param upgrade_only: upgrades happen at once; with ``upgrade_only`` false (the daily review),
             members whose review date and grace period are over also go down to the tier they qualify for.
-        :param window_increments: ``{member_id: points}`` for members whose new entries only add to
-            their tier window (see ``_Batch.window_increments``): their stats are the stored ones plus
-            these points, when they were read from the ledger today; the others' are read again.
         """
         if not self:
             return
         today = fields.Date.context_today(self)
-        stats = self._pr_read_stats(today, window_increments)
+        stats = self._pr_read_stats(today)
         changes, reviews = self._pr_review_tiers(stats, today, upgrade_only)
         deltas = deltas or {}
         ids = list(stats)
@@ -102,13 +96,12 @@ class PrMember(models.Model):
                    tier_id = CASE WHEN d.tier_changed THEN d.tier_id ELSE m.tier_id END,
                    tier_since = CASE WHEN d.tier_changed THEN %s ELSE m.tier_since END,
                    review_date = COALESCE(d.review_date, m.review_date),
-                   stats_date = %s, write_uid = %s, write_date = %s
+                   write_uid = %s, write_date = %s
               FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::bool[], %s::int[],
                           %s::date[])
                    AS d(id, available, pending, earned, window_points, expiring, tier_changed, tier_id, review_date)
              WHERE m.id = d.id
             """,
-                today,
                 today,
                 self.env.uid,
                 fields.Datetime.now(),
@@ -137,13 +130,9 @@ class PrMember(models.Model):
         )
         self._pr_log_tier_changes(changes, stats, today)
 
-    def _pr_read_stats(self, today, window_increments=None):
-        """Per member: its tier and review date, points earned in the tier window, points to expire now and soon.
-
-        Members of ``window_increments`` whose stats were read today keep them, moved by their
-        increment, without their ledger being read again (see ``_pr_refresh``).
-        """
-        self.env.cr.execute(self._pr_stats_sql(today, window_increments or {}))
+    def _pr_read_stats(self, today):
+        """Per member: its tier and review date, points earned in the tier window, points to expire now and soon."""
+        self.env.cr.execute(self._pr_stats_sql(today))
         stats = {}
         for row in self.env.cr.dictfetchall():
             stats[row["id"]] = {
@@ -157,53 +146,37 @@ class PrMember(models.Model):
             }
         return stats
 
-    def _pr_stats_sql(self, today, window_increments):
+    def _pr_stats_sql(self, today):
         # A credit is a lot that debits consume first-to-expire first; its reversals shrink the lot itself.
         return SQL(
             """
-            WITH kept AS (
-                SELECT m.id, i.points AS increment
-                  FROM pr_member m JOIN unnest(%(kept_ids)s::int[], %(kept_points)s::int[]) AS i(id, points)
-                       ON i.id = m.id
-                 WHERE m.stats_date = %(today)s
-            ), reversals AS (
+            WITH reversals AS (
                 SELECT reversed_entry_id AS id, SUM(points) AS points FROM pr_ledger_entry
-                 WHERE member_id = ANY(%(ids)s) AND kind = 'reversal' AND member_id NOT IN (SELECT id FROM kept)
-                 GROUP BY reversed_entry_id
+                 WHERE member_id = ANY(%(ids)s) AND kind = 'reversal' GROUP BY reversed_entry_id
             ), net AS (
                 SELECT e.member_id, e.kind, e.date, e.state, e.expiry_date,
                        e.points + COALESCE(r.points, 0) AS points
                   FROM pr_ledger_entry e LEFT JOIN reversals r ON r.id = e.id
-                 WHERE e.member_id = ANY(%(ids)s) AND e.kind <> 'reversal' AND e.member_id NOT IN (SELECT id FROM kept)
+                 WHERE e.member_id = ANY(%(ids)s) AND e.kind <> 'reversal'
             )
             SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.review_date,
-                   CASE WHEN k.id IS NOT NULL THEN m.points_window + k.increment
-                        ELSE COALESCE(SUM(n.points) FILTER (WHERE n.kind = 'earn' AND n.state = 'available'
-                            AND n.date >= %(today)s::date - make_interval(months => c.pr_tier_window_months)), 0)
-                   END AS window_points,
-                   CASE WHEN k.id IS NOT NULL THEN 0
-                        ELSE COALESCE(SUM(n.points) FILTER (WHERE n.points > 0 AND n.state = 'available'
-                            AND n.expiry_date <= %(today)s), 0)
-                   END AS due_now,
-                   CASE WHEN k.id IS NOT NULL THEN m.points_expiring
-                        ELSE COALESCE(SUM(n.points) FILTER (WHERE n.points > 0 AND n.state = 'available'
-                            AND n.expiry_date <= %(soon)s), 0)
-                   END AS due_soon,
-                   CASE WHEN k.id IS NOT NULL THEN 0
-                        ELSE COALESCE(-SUM(n.points) FILTER (WHERE n.points < 0), 0)
-                   END AS spent
+                   COALESCE(SUM(n.points) FILTER (WHERE n.kind = 'earn' AND n.state = 'available'
+                       AND n.date >= %(today)s::date - make_interval(months => c.pr_tier_window_months)), 0)
+                       AS window_points,
+                   COALESCE(SUM(n.points) FILTER (WHERE n.points > 0 AND n.state = 'available'
+                       AND n.expiry_date <= %(today)s), 0) AS due_now,
+                   COALESCE(SUM(n.points) FILTER (WHERE n.points > 0 AND n.state = 'available'
+                       AND n.expiry_date <= %(soon)s), 0) AS due_soon,
+                   COALESCE(-SUM(n.points) FILTER (WHERE n.points < 0), 0) AS spent
               FROM pr_member m
               JOIN res_company c ON c.id = m.company_id
-              LEFT JOIN kept k ON k.id = m.id
               LEFT JOIN net n ON n.member_id = m.id
              WHERE m.id = ANY(%(ids)s)
-             GROUP BY m.id, c.pr_tier_window_months, k.id, k.increment
+             GROUP BY m.id, c.pr_tier_window_months
             """,
             ids=self.ids,
             today=today,
             soon=today + timedelta(days=EXPIRING_SOON_DAYS),
-            kept_ids=list(window_increments),
-            kept_points=list(window_increments.values()),
         )
 
     def _pr_review_tiers(self, stats, today, upgrade_only):

@@ -1,8 +1,5 @@
-from datetime import timedelta
-
 import psycopg2
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -144,33 +141,3 @@ class TestLedger(PositiveReinforcementCase):
         self.assertEqual(wizard.points, -60)
         wizard.action_post()
         self.assertBalances(self.alice, 0)
-
-    def test_members_only_earning_keep_stats_equal_to_a_full_read(self):
-        """Posting reads no ledger history for members whose batch only earns: their stats must not drift."""
-        today = fields.Date.context_today(self.env["pr.member"])
-        self.post(self.alice, 300)  # a full read: the stats are today's
-        self.post(self.alice, 250, date=fields.Datetime.now() - timedelta(days=500))  # outside the window
-        self.post(self.alice, 400)  # reaches silver through the increment
-        self.post(self.alice, 20, pending=True)
-        member = self.member(self.alice)
-        member.invalidate_recordset()
-        full = member._pr_read_stats(today)[member.id]
-        self.assertEqual(member.points_window, full["window"])
-        self.assertEqual(member.points_window, 700)
-        self.assertEqual(member.points_expiring, full["expiring"])
-        self.assertEqual(member.tier_id, self.silver)
-        self.assertEqual(member.stats_date, today)
-
-    def test_stats_read_on_another_day_are_read_again(self):
-        self.post(self.alice, 300)
-        member = self.member(self.alice)
-        # As if yesterday's window held points that have since left it.
-        self.env.cr.execute(
-            "UPDATE pr_member SET points_window = 5000, stats_date = %s WHERE id = %s",
-            [fields.Date.context_today(member) - timedelta(days=1), member.id],
-        )
-        member.invalidate_recordset()
-        self.post(self.alice, 10)
-        member.invalidate_recordset()
-        self.assertEqual(member.points_window, 310)
-        self.assertEqual(member.tier_id, self.bronze)
