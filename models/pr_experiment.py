@@ -19,7 +19,7 @@ STATES = [("draft", "Draft"), ("running", "Running"), ("done", "Done")]
 # The variant's fields that decide who is in which group: frozen once the experiment started.
 ASSIGNMENT_FIELDS = {"experiment_id", "weight", "is_control"}
 # Looks before a tenth of the planned duration are read against the bound at a tenth (|z| 6.2): closer to
-# the start the bound grows without limit, and past |z| 8 it no longer fits in a float.
+# the start the bound grows without limit (19.6 at a hundredth), which tells a reader nothing more.
 MIN_FRACTION = 0.1
 
 

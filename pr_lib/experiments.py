@@ -155,7 +155,7 @@ def obrien_fleming_alpha_spent(information_fraction, alpha=0.05):
     alpha(t) = 2 - 2 Phi(z_{alpha/2} / sqrt(t)): almost nothing early on, all of alpha at t = 1.
     """
     t = _fraction(information_fraction)
-    return float(2 - 2 * norm.cdf(norm.isf(alpha / 2) / math.sqrt(t)))
+    return float(2 * norm.sf(norm.isf(alpha / 2) / math.sqrt(t)))  # sf keeps its precision early on
 
 
 def obrien_fleming_boundary(information_fraction, alpha=0.05):
@@ -171,7 +171,8 @@ def obrien_fleming_boundary(information_fraction, alpha=0.05):
     Past the planned sample (t > 1) the boundary stays at its final value.
     """
     t = _fraction(information_fraction)
-    return float(norm.isf(obrien_fleming_alpha_spent(t, alpha) / 2))
+    # The closed form: going through alpha(t) would underflow to 0 (an infinite boundary) for small t.
+    return float(norm.isf(alpha / 2) / math.sqrt(t))
 
 
 def is_early(information_fraction, z, alpha=0.05):

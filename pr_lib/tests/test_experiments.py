@@ -195,3 +195,10 @@ def test_is_early():
 def test_the_ends_of_the_range_land_in_variants_with_weight(monkeypatch, uniform, expected):
     monkeypatch.setattr("pr_lib.experiments._uniform", lambda partner_id, experiment_key: uniform)
     assert assign_variant(1, "x", [("off", 0), ("a", 0.1), ("b", 0.2), ("retired", 0)]) == expected
+
+
+def test_obrien_fleming_boundary_stays_finite_for_very_early_looks():
+    # Through alpha(t) the boundary underflowed to infinity below t of about 0.06; the closed form does not.
+    assert obrien_fleming_boundary(0.01) == pytest.approx(NormalDist().inv_cdf(0.975) / 0.1)
+    assert math.isfinite(obrien_fleming_boundary(1e-6))
+    assert 0 < obrien_fleming_alpha_spent(0.01) < 1e-80
