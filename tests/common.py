@@ -44,6 +44,20 @@ class PositiveReinforcementCase(TransactionCase):
         cls.b_premium = behavior("positive_reinforcement.pr_behavior_premium_upgrade")
         cls.b_renewal = behavior("positive_reinforcement.pr_behavior_renewal")
 
+    @classmethod
+    def _use_own_company(cls, name, **values):
+        """Switch the test to a new company, so that the demo data's figures are not counted.
+
+        The users of the test get access to it, and the environment works in it from now on.
+        """
+        company = cls.env["res.company"].create({"name": name, **values})
+        (cls.env.user | cls.user | cls.manager).company_ids |= company
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[company.id]))
+        cls.Ledger = cls.env["pr.ledger.entry"]
+        cls.Event = cls.env["pr.event"]
+        cls.Rule = cls.env["pr.reward.rule"]
+        return company
+
     def post(self, partner, points, kind="earn", **values):
         return self.Ledger._post_movements([{"partner_id": partner.id, "points": points, "kind": kind, **values}])
 

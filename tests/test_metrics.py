@@ -13,9 +13,7 @@ class TestMetrics(PositiveReinforcementCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env["res.company"].create({"name": "Metrics Roasters"})
-        cls.env.user.company_ids |= cls.company
-        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
+        cls.company = cls._use_own_company("Metrics Roasters")
         cls.product = cls.env["product.product"].create({"name": "Beans", "list_price": 10.0})
         cls.today = date(2026, 6, 15)
 

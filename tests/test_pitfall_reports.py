@@ -9,14 +9,9 @@ class TestPitfallReports(PositiveReinforcementCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # A company of its own, so that the reports show this test's figures only.
-        cls.company = cls.env["res.company"].create(
-            {"name": "Pitfall Roasters", "currency_id": cls.env.company.currency_id.id, "pr_point_value": 0.02}
+        cls.company = cls._use_own_company(
+            "Pitfall Roasters", currency_id=cls.env.company.currency_id.id, pr_point_value=0.02
         )
-        cls.env.user.company_ids |= cls.company
-        cls.manager.company_ids |= cls.company
-        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
-        cls.Ledger = cls.env["pr.ledger.entry"]
         Reward = cls.env["pr.reward"]
         cls.mug = Reward.create({"name": "Mug", "kind": "gift", "points_cost": 100, "cost": 4.0})
         cls.tour = Reward.create({"name": "Roastery tour", "kind": "experience", "points_cost": 1000, "cost": 50.0})
