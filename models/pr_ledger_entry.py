@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .idempotency import known_keys
+from .pr_member import EXPIRING_SOON_DAYS
 
 KINDS = [
     ("earn", "Earned"),
@@ -207,7 +208,7 @@ class PrLedgerEntry(models.Model):
                 batch.insert()
                 self._invalidate_balances()
                 members = self.env["pr.member"].browse(batch.member_ids())
-                members._pr_refresh(upgrade_only=True, deltas=batch.deltas())
+                members._pr_refresh(upgrade_only=True, deltas=batch.deltas(), known_stats=batch.known_stats())
         return self.browse(batch.result_ids())
 
     def _invalidate_balances(self):
@@ -323,6 +324,7 @@ class _Batch:
             SQL(
                 """
             SELECT e.id, e.member_id, e.partner_id, e.company_id, e.kind, e.points, e.state, e.release_date,
+                   e.date, e.expiry_date,
                    e.points + COALESCE((SELECT SUM(r.points) FROM pr_ledger_entry r
                                          WHERE r.reversed_entry_id = e.id), 0) AS reversible
               FROM pr_ledger_entry e WHERE e.id = ANY(%s)
@@ -362,6 +364,7 @@ class _Batch:
                 "wallet_mode": company.pr_wallet_mode,
                 "pending_days": company.pr_pending_days,
                 "validity_months": company.pr_points_validity_months,
+                "window_start": self.today - relativedelta(months=company.pr_tier_window_months),
             }
             for company in self.env["res.company"].sudo().browse(company_ids).exists()
             if self.env.su or company.id in allowed
@@ -478,7 +481,8 @@ class _Batch:
         self.cr.execute(
             SQL(
                 """
-            SELECT m.id, m.partner_id, m.company_id, m.points_available, m.tier_id FROM pr_member m
+            SELECT m.id, m.partner_id, m.company_id, m.points_available, m.tier_id, m.review_date,
+                   m.points_window, m.stats_due_soon, m.stats_spent, m.stats_date FROM pr_member m
               JOIN unnest(%s::int[], %s::int[]) AS k(p, c) ON m.partner_id = k.p AND m.company_id = k.c
              ORDER BY m.id FOR NO KEY UPDATE OF m
             """,
@@ -499,7 +503,8 @@ class _Batch:
                                        write_date)
                 SELECT k.p, k.c, 0, 0, 0, 0, 0, %s, %s, %s, %s FROM unnest(%s::int[], %s::int[]) AS k(p, c)
                 ON CONFLICT (partner_id, company_id) DO NOTHING
-                RETURNING id, partner_id, company_id, points_available, tier_id
+                RETURNING id, partner_id, company_id, points_available, tier_id, review_date, points_window,
+                          stats_due_soon, stats_spent, %s::date AS stats_date
                 """,
                     self.env.uid,
                     self.now,
@@ -507,6 +512,7 @@ class _Batch:
                     self.now,
                     [p for p, _c in missing],
                     [c for _p, c in missing],
+                    self.today,  # a new member has no history: its stats are known, all zero
                 )
             )
             self.members.update({(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()})
@@ -603,6 +609,46 @@ class _Batch:
             if available and (movement["kind"] == "earn" or (target and target["kind"] == "earn")):
                 bucket[2] += movement["points"]
         return {member_id: tuple(bucket) for member_id, bucket in delta.items()}
+
+    def known_stats(self):
+        """The stats of the batch's members without reading their ledger, where today's are stored.
+
+        A member locked above carries its window points, and the two sums soon-expiring points come
+        from (positive lots expiring within the horizon, and debits), as read from its ledger
+        earlier today, or zero for a new member. This batch's movements move them as the full
+        read in ``pr.member._pr_read_stats`` would count them. Members whose stored stats are from
+        another day are left out: their ledger is read.
+        """
+        soon = self.today + timedelta(days=EXPIRING_SOON_DAYS)
+        moved = {}
+        for member in self.members.values():
+            if member["stats_date"] == self.today:
+                moved[member["id"]] = {
+                    "company_id": member["company_id"],
+                    "partner_id": member["partner_id"],
+                    "tier_id": member["tier_id"],
+                    "review_date": member["review_date"],
+                    "window": member["points_window"] or 0,
+                    "due_soon": member["stats_due_soon"] or 0,
+                    "spent": member["stats_spent"] or 0,
+                }
+        for movement in self.todo:
+            stats = moved.get(movement["member_id"])
+            if stats is None or movement["state"] != "available":
+                continue  # pending points count nowhere until they are released (and read again)
+            lot = self.targets.get(movement.get("reversed_entry_id")) or movement
+            points = movement["points"]
+            if lot["points"] < 0:
+                stats["spent"] -= points  # a debit, or the reversal of one
+                continue
+            window_start = self.companies[movement["company_id"]]["window_start"]
+            if lot["kind"] == "earn" and lot["date"].date() >= window_start:
+                stats["window"] += points
+            if lot["expiry_date"] and lot["expiry_date"] <= soon:
+                stats["due_soon"] += points
+        for stats in moved.values():
+            stats["expiring"] = max(0, stats["due_soon"] - stats["spent"])
+        return moved
 
     # --- results --------------------------------------------------------------
 

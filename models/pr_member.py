@@ -51,6 +51,11 @@ class PrMember(models.Model):
         aggregator="sum",
         help="Points earned over the rolling tier window: what the tier follows from.",
     )
+    # What the soon-expiring points follow from, as last read from the ledger (see _pr_read_stats):
+    # positive lots expiring within the horizon, and debits; posting moves them the same day.
+    stats_due_soon = fields.Integer(readonly=True)
+    stats_spent = fields.Integer(readonly=True)
+    stats_date = fields.Date(readonly=True)
     entry_ids = fields.One2many("pr.ledger.entry", "member_id", string="Ledger")
     tier_history_ids = fields.One2many("pr.tier.history", "member_id")
 
@@ -66,7 +71,7 @@ class PrMember(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _pr_refresh(self, upgrade_only=False, deltas=None):
+    def _pr_refresh(self, upgrade_only=False, deltas=None, known_stats=None):
         """Move balances by ``deltas``, recompute window points and points expiring soon, and move tiers.
 
         All of it in one UPDATE of the members, plus one INSERT of the tier history when tiers change.
@@ -74,11 +79,16 @@ class PrMember(models.Model):
         :param deltas: ``{member_id: (available, pending, earned)}`` just posted to the ledger
         :param upgrade_only: upgrades happen at once; with ``upgrade_only`` false (the daily review),
             members whose review date and grace period are over also go down to the tier they qualify for.
+        :param known_stats: stats of members known without reading their ledger (``_Batch.known_stats``);
+            the others' are read from it
         """
         if not self:
             return
         today = fields.Date.context_today(self)
-        stats = self._pr_read_stats(today)
+        stats = {i: values for i, values in (known_stats or {}).items() if i in self.ids}
+        unknown = self.browse([i for i in self.ids if i not in stats])
+        if unknown:
+            stats.update(unknown._pr_read_stats(today))
         changes, reviews = self._pr_review_tiers(stats, today, upgrade_only)
         deltas = deltas or {}
         ids = list(stats)
@@ -96,12 +106,15 @@ class PrMember(models.Model):
                    tier_id = CASE WHEN d.tier_changed THEN d.tier_id ELSE m.tier_id END,
                    tier_since = CASE WHEN d.tier_changed THEN %s ELSE m.tier_since END,
                    review_date = COALESCE(d.review_date, m.review_date),
+                   stats_due_soon = d.due_soon, stats_spent = d.spent, stats_date = %s,
                    write_uid = %s, write_date = %s
               FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::bool[], %s::int[],
-                          %s::date[])
-                   AS d(id, available, pending, earned, window_points, expiring, tier_changed, tier_id, review_date)
+                          %s::date[], %s::int[], %s::int[])
+                   AS d(id, available, pending, earned, window_points, expiring, tier_changed, tier_id, review_date,
+                        due_soon, spent)
              WHERE m.id = d.id
             """,
+                today,
                 today,
                 self.env.uid,
                 fields.Datetime.now(),
@@ -114,6 +127,8 @@ class PrMember(models.Model):
                 [i in new_tiers for i in ids],
                 [new_tiers.get(i) for i in ids],
                 [reviews.get(i) for i in ids],
+                [stats[i]["due_soon"] for i in ids],
+                [stats[i]["spent"] for i in ids],
             )
         )
         self.invalidate_recordset(
@@ -143,6 +158,8 @@ class PrMember(models.Model):
                 "window": int(row["window_points"]),
                 "expire_now": max(0, int(row["due_now"]) - int(row["spent"])),
                 "expiring": max(0, int(row["due_soon"]) - int(row["spent"])),
+                "due_soon": int(row["due_soon"]),
+                "spent": int(row["spent"]),
             }
         return stats
 

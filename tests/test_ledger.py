@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import psycopg2
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -141,3 +144,53 @@ class TestLedger(PositiveReinforcementCase):
         self.assertEqual(wizard.points, -60)
         wizard.action_post()
         self.assertBalances(self.alice, 0)
+
+    def test_members_only_earning_keep_stats_equal_to_a_full_read(self):
+        """Posting reads no ledger history for members whose batch only earns: their stats must not drift."""
+        today = fields.Date.context_today(self.env["pr.member"])
+        self.post(self.alice, 300)  # a full read: the stats are today's
+        self.post(self.alice, 250, date=fields.Datetime.now() - timedelta(days=500))  # outside the window
+        self.post(self.alice, 400)  # reaches silver through the increment
+        self.post(self.alice, 20, pending=True)
+        member = self.member(self.alice)
+        member.invalidate_recordset()
+        full = member._pr_read_stats(today)[member.id]
+        self.assertEqual(member.points_window, full["window"])
+        self.assertEqual(member.points_window, 700)
+        self.assertEqual(member.points_expiring, full["expiring"])
+        self.assertEqual(member.tier_id, self.silver)
+        self.assertEqual(member.stats_date, today)
+
+    def test_stats_read_on_another_day_are_read_again(self):
+        self.post(self.alice, 300)
+        member = self.member(self.alice)
+        # As if yesterday's window held points that have since left it.
+        self.env.cr.execute(
+            "UPDATE pr_member SET points_window = 5000, stats_date = %s WHERE id = %s",
+            [fields.Date.context_today(member) - timedelta(days=1), member.id],
+        )
+        member.invalidate_recordset()
+        self.post(self.alice, 10)
+        member.invalidate_recordset()
+        self.assertEqual(member.points_window, 310)
+        self.assertEqual(member.tier_id, self.bronze)
+
+    def test_known_stats_follow_debits_reversals_and_soon_expiring_lots(self):
+        """Posted the same day, every kind of movement moves the stored stats as a full read counts them."""
+        today = fields.Date.context_today(self.env["pr.member"])
+        old = fields.Datetime.now() - timedelta(days=350)  # expires within the month (12 months' validity)
+        lot = self.post(self.alice, 300, date=old)
+        self.post(self.alice, 500)
+        self.post(self.alice, -120, kind="redeem")
+        self.Ledger._post_movements([{"reversed_entry_id": lot.id, "points": -50, "kind": "reversal"}])
+        debit = self.post(self.alice, -30, kind="redeem")
+        self.Ledger._post_movements([{"reversed_entry_id": debit.id, "points": 30, "kind": "reversal"}])
+        self.post(self.alice, 40, kind="adjust")
+        member = self.member(self.alice)
+        member.invalidate_recordset()
+        full = member._pr_read_stats(today)[member.id]
+        self.assertEqual(
+            (member.points_window, member.points_expiring, member.stats_due_soon, member.stats_spent),
+            (full["window"], full["expiring"], full["due_soon"], full["spent"]),
+        )
+        self.assertEqual(member.points_expiring, 130)  # 250 left of the old lot, 120 spent on it first
