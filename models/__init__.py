@@ -31,6 +31,5 @@ from . import pr_metric
 from . import pr_portal
 from . import pr_badge
 from . import pr_badge_grant
-from . import res_partner_badge
 from . import pr_feedback
 from . import rating_rating

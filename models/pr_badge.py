@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
+from .res_company import pr_holder_by_row_sql
+
 CRITERIA = [
     ("behavior", "Behaviour repeated"),
     ("tier", "Tier reached"),
@@ -12,8 +14,6 @@ CRITERIA = [
 ]
 # Referrals that count for the referrer: qualified, whether or not the rewards went out yet.
 QUALIFIED_STATES = ["qualified", "rewarded"]
-# The partner who holds a company's points: the contact itself, or its commercial entity (see res.partner._pr_holder).
-HOLDER_SQL = "CASE WHEN c.pr_wallet_mode = 'contact' THEN p.id ELSE p.commercial_partner_id END"
 
 
 class PrBadge(models.Model):
@@ -181,7 +181,7 @@ class PrBadge(models.Model):
              GROUP BY 1, 2
             HAVING COUNT(*) >= %(threshold)s
             """,
-            holder=SQL(HOLDER_SQL),
+            holder=pr_holder_by_row_sql(),
             behavior=self.behavior_id.id,
             company=self._get_company_condition("ev.company_id"),
             threshold=self.threshold,
@@ -221,7 +221,7 @@ class PrBadge(models.Model):
              GROUP BY 1, 2
             HAVING COUNT(*) >= %(threshold)s
             """,
-            holder=SQL(HOLDER_SQL),
+            holder=pr_holder_by_row_sql(),
             states=QUALIFIED_STATES,
             company=self._get_company_condition("r.company_id"),
             threshold=self.threshold,
@@ -241,7 +241,7 @@ class PrBadge(models.Model):
              WHERE o.first_order <= %(cutoff)s
              GROUP BY 1, 2
             """,
-            holder=SQL(HOLDER_SQL),
+            holder=pr_holder_by_row_sql(),
             company=self._get_company_condition("so.company_id"),
             cutoff=fields.Datetime.now() - relativedelta(years=self.threshold),
         )

@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .idempotency import known_keys
+from .res_company import pr_holder_by_row_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -458,14 +459,14 @@ class _EventBatch:
                 """
                 SELECT e.id, e.partner_id, e.behavior_id, e.company_id, e.date, COALESCE(e.value, 0) AS value,
                        e.source_model, e.source_id, p.active AS partner_active, p.user_id AS partner_user_id,
-                       CASE WHEN c.pr_wallet_mode = 'contact' THEN p.id ELSE p.commercial_partner_id END AS holder_id,
-                       b.active AS behavior_active
+                       %s AS holder_id, b.active AS behavior_active
                   FROM pr_event e
                   JOIN res_partner p ON p.id = e.partner_id
                   JOIN res_company c ON c.id = e.company_id
                   JOIN pr_behavior b ON b.id = e.behavior_id
                  WHERE e.id = ANY(%s)
                 """,
+                pr_holder_by_row_sql(),
                 self.ids,
             )
         )

@@ -257,13 +257,6 @@ class PrFeedback(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _holder_sql(self, company, alias):
-        """SQL for the holder of the partner ``alias`` under the wallet mode of ``company``."""
-        if company.pr_wallet_mode == "contact":
-            return SQL("%s.id", SQL.identifier(alias))
-        return SQL("%s.commercial_partner_id", SQL.identifier(alias))
-
-    @api.model
     def _invitable_sql(self, company, alias, since):
         """SQL: the partner ``alias`` can be emailed and its holder was not invited to the company's
         NPS survey since ``since`` (an SQL timestamp); any answer of the survey counts as invited."""
@@ -277,8 +270,8 @@ class PrFeedback(models.Model):
             """,
             partner=SQL.identifier(alias),
             survey=company.pr_nps_survey_id.id,
-            invited_holder=self._holder_sql(company, "invited"),
-            holder=self._holder_sql(company, alias),
+            invited_holder=company._pr_holder_sql("invited"),
+            holder=company._pr_holder_sql(alias),
             since=since,
         )
 
@@ -293,7 +286,7 @@ class PrFeedback(models.Model):
         """
         due = now - timedelta(days=company.pr_nps_delay_days)
         period_start = now - timedelta(days=company.pr_nps_period_days)
-        holder = self._holder_sql(company, "buyer")
+        holder = company._pr_holder_sql("buyer")
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -324,7 +317,7 @@ class PrFeedback(models.Model):
         """Those of ``partners`` who may be invited now to the company's NPS survey: one per holder,
         with an email, and whose holder was not invited within the period."""
         period_start = fields.Datetime.now() - timedelta(days=company.pr_nps_period_days)
-        holder = self._holder_sql(company, "p")
+        holder = company._pr_holder_sql("p")
         self.env.flush_all()
         self.env.cr.execute(
             SQL(

@@ -116,7 +116,7 @@ class PrMember(models.Model):
 
     def _pr_read_history(self, company, today):
         """Order occasions, credit notes and margins per points holder, in company currency."""
-        holder = SQL("CASE WHEN %s = 'contact' THEN p.id ELSE p.commercial_partner_id END", company.pr_wallet_mode)
+        holder = company._pr_holder_sql("p")
         self.env.flush_all()
         self.env.cr.execute(
             SQL(

@@ -239,9 +239,7 @@ class PrOfferCampaign(models.Model):
 
     def _category_buyers(self):
         """Holders who bought from the category, but not within the idle days, in one query."""
-        holder = SQL(
-            "CASE WHEN %s = 'contact' THEN p.id ELSE p.commercial_partner_id END", self.company_id.pr_wallet_mode
-        )
+        holder = self.company_id._pr_holder_sql("p")
         since = fields.Date.context_today(self) - timedelta(days=self.category_idle_days)
         self.env.flush_all()
         self.env.cr.execute(
@@ -384,7 +382,7 @@ class PrOffer(models.Model):
             SQL(
                 """
                 SELECT DISTINCT ON (holder) holder, product_id
-                  FROM (SELECT CASE WHEN %(mode)s = 'contact' THEN p.id ELSE p.commercial_partner_id END AS holder,
+                  FROM (SELECT %(holder)s AS holder,
                                l.product_id, COUNT(DISTINCT so.id) AS orders, MAX(so.date_order) AS last_order
                           FROM sale_order_line l
                           JOIN sale_order so ON so.id = l.order_id
@@ -397,7 +395,7 @@ class PrOffer(models.Model):
                  WHERE holder = ANY(%(holders)s)
                  ORDER BY holder, orders DESC, last_order DESC, product_id
                 """,
-                mode=company.pr_wallet_mode,
+                holder=company._pr_holder_sql("p"),
                 company=company.id,
                 holders=holders.ids,
             )

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .res_company import pr_holder_by_row_sql
+
 
 class PrSurpriseGift(models.Model):
     """A gift a person chooses and sends, within a monthly budget a manager keeps."""
@@ -139,8 +141,7 @@ class PrSurpriseGift(models.Model):
             SQL(
                 """
                 SELECT holder, COUNT(*) AS events
-                  FROM (SELECT CASE WHEN c.pr_wallet_mode = 'contact' THEN p.id ELSE p.commercial_partner_id END
-                               AS holder
+                  FROM (SELECT %(holder)s AS holder
                           FROM pr_event e
                           JOIN res_partner p ON p.id = e.partner_id AND p.active
                           JOIN res_company c ON c.id = e.company_id
@@ -159,6 +160,7 @@ class PrSurpriseGift(models.Model):
                  ORDER BY events DESC, holder
                  LIMIT %(limit)s
                 """,
+                holder=pr_holder_by_row_sql(),
                 company=company.id,
                 engagement=engagement_days,
                 quiet=quiet_days,

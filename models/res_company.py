@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class ResCompany(models.Model):
@@ -166,3 +167,20 @@ class ResCompany(models.Model):
             )[0][0]
         )
         return max(self.pr_surprise_budget - spent, 0.0)
+
+    def _pr_holder_sql(self, partner_alias):
+        """SQL for the points holder of the partner ``partner_alias`` in this company (see res.partner._pr_holder)."""
+        self.ensure_one()
+        column = "id" if self.pr_wallet_mode == "contact" else "commercial_partner_id"
+        return SQL("%s.%s", SQL.identifier(partner_alias), SQL.identifier(column))
+
+
+def pr_holder_by_row_sql(partner_alias="p", company_alias="c"):
+    """SQL for the points holder of ``partner_alias`` when the company ``company_alias`` varies by row."""
+    partner, company = SQL.identifier(partner_alias), SQL.identifier(company_alias)
+    return SQL(
+        "CASE WHEN %s.pr_wallet_mode = 'contact' THEN %s.id ELSE %s.commercial_partner_id END",
+        company,
+        partner,
+        partner,
+    )

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
@@ -41,6 +43,17 @@ class ResPartner(models.Model):
     pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
     pr_feedback_count = fields.Integer(string="Feedback", compute="_compute_pr_feedback_count")
 
+    pr_leaderboard_opt_in = fields.Boolean(
+        string="On the Leaderboard",
+        help="Customers join the leaderboard only if they opt in. It is set on the customer who holds the points: "
+        "the company for its contacts, unless each contact has its own wallet.",
+    )
+    pr_is_points_holder = fields.Boolean(compute="_compute_pr_is_points_holder")
+    pr_badge_grant_ids = fields.Many2many(
+        "pr.badge.grant", string="Loyalty Badges", compute="_compute_pr_badge_grant_ids"
+    )
+    pr_badge_count = fields.Integer(string="Badges Earned", compute="_compute_pr_badge_grant_ids")
+
     _pr_referral_code_uniq = models.UniqueIndex(
         "(pr_referral_code) WHERE pr_referral_code IS NOT NULL", "This referral code is already used."
     )
@@ -64,9 +77,8 @@ class ResPartner(models.Model):
             return self
         return self.commercial_partner_id
 
-    @api.depends_context("company")
-    @api.depends("commercial_partner_id")
-    def _compute_pr_member(self):
+    def _pr_member_of(self, fnames):
+        """``{partner: member}`` of each partner's points holder in the current company, read in one query."""
         holders = {partner: partner._pr_holder() for partner in self}
         members = (
             self.env["pr.member"]
@@ -76,19 +88,20 @@ class ResPartner(models.Model):
                     ("partner_id", "in", [holder.id for holder in holders.values()]),
                     ("company_id", "=", self.env.company.id),
                 ],
-                [
-                    "partner_id",
-                    "tier_id",
-                    "points_available",
-                    "points_pending",
-                    "points_lifetime",
-                    "points_expiring",
-                ],
+                ["partner_id", *fnames],
             )
         )
         by_holder = {member.partner_id: member for member in members}
+        return {partner: by_holder.get(holder, members.browse()) for partner, holder in holders.items()}
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_pr_member(self):
+        members = self._pr_member_of(
+            ["tier_id", "points_available", "points_pending", "points_lifetime", "points_expiring"]
+        )
         for partner in self:
-            member = by_holder.get(holders[partner], members.browse())
+            member = members[partner]
             partner.pr_member_id = member.id
             partner.pr_tier_id = member.tier_id.id
             partner.pr_points_available = member.points_available
@@ -99,25 +112,39 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     @api.depends("commercial_partner_id")
     def _compute_pr_scores(self):
-        holders = {partner: partner._pr_holder() for partner in self}
-        members = (
-            self.env["pr.member"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("partner_id", "in", [holder.id for holder in holders.values()]),
-                    ("company_id", "=", self.env.company.id),
-                ],
-                ["partner_id", "rfm_segment", "clv_value", "clv_probability_alive", "revenue_to_date"],
-            )
-        )
-        by_holder = {member.partner_id: member for member in members}
+        members = self._pr_member_of(["rfm_segment", "clv_value", "clv_probability_alive", "revenue_to_date"])
         for partner in self:
-            member = by_holder.get(holders[partner], members.browse())
+            member = members[partner]
             partner.pr_rfm_segment = member.rfm_segment
             partner.pr_clv_value = member.clv_value
             partner.pr_clv_probability_alive = member.clv_probability_alive
             partner.pr_revenue_to_date = member.revenue_to_date
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_pr_is_points_holder(self):
+        for partner in self:
+            partner.pr_is_points_holder = partner._pr_holder() == partner
+
+    @api.depends_context("company")
+    @api.depends("commercial_partner_id")
+    def _compute_pr_badge_grant_ids(self):
+        holders = {partner: partner._pr_holder() for partner in self}
+        grants = self.env["pr.badge.grant"].search(
+            [
+                ("partner_id", "in", [holder.id for holder in holders.values()]),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        by_holder = defaultdict(lambda: grants.browse())
+        for grant in grants:
+            by_holder[grant.partner_id] |= grant
+        for partner in self:
+            partner.pr_badge_grant_ids = by_holder[holders[partner]]
+            partner.pr_badge_count = len(partner.pr_badge_grant_ids)
+
+    def action_view_pr_badges(self):
+        return self._pr_holder_action("positive_reinforcement.pr_badge_grant_action")
 
     def _search_pr_rfm_segment(self, operator, value):
         return self._pr_search_members([("rfm_segment", operator, value)])

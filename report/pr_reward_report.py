@@ -1,6 +1,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from ..models.res_company import pr_holder_by_row_sql
+
 
 class PrRewardReport(models.Model):
     """Redemption rate per reward: a reward that customers who can afford it do not take is meaningless to them.
@@ -100,8 +102,7 @@ class PrRewardCostReport(models.Model):
                           FROM rewards GROUP BY 1, 2
                     ), sales AS (
                         SELECT date_trunc('month', so.date_order)::date AS month, so.company_id,
-                               CASE WHEN c.pr_wallet_mode = 'contact' THEN p.id ELSE p.commercial_partner_id END
-                                   AS holder,
+                               %s AS holder,
                                SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS revenue
                           FROM sale_order so
                           JOIN res_partner p ON p.id = so.partner_id
@@ -128,6 +129,7 @@ class PrRewardCostReport(models.Model):
                 )
                 """,
                 SQL.identifier(self._table),
+                pr_holder_by_row_sql(),
             )
         )
 
