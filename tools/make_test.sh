@@ -360,15 +360,43 @@ scan_odoo_log() {
     return 0
 }
 
+# Odoo's Python need not have pytest: when it has none, the pytest pinned in requirements-dev.txt
+# (pure Python) goes into .venv-tools/odoo-pytest for Odoo's Python version, and rides on PYTHONPATH.
+# Nothing is installed into Odoo's own environment. Sets ODOO_PYTEST_PATH ("" when Odoo has pytest).
+ensure_odoo_pytest() {
+    ODOO_PYTEST_PATH=""
+    "$ODOO_PYTHON" -c 'import pytest' 2>/dev/null && return 0
+    ensure_tools || return 1
+    local pin pyver target stamp
+    pin=$(grep -E '^pytest==' "$ROOT/requirements-dev.txt" | head -n1)
+    pyver=$("$ODOO_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])') || return 1
+    target=$TOOLS_VENV/odoo-pytest
+    stamp="$pin python$pyver"
+    if [[ ! -f "$target/.stamp" || "$(cat "$target/.stamp")" != "$stamp" ]]; then
+        rm -rf -- "$target"
+        pr_say "installing $pin for Odoo's Python $pyver into .venv-tools/odoo-pytest"
+        "$VPY" -m pip install -q --disable-pip-version-check --target "$target" --python-version "$pyver" \
+            --only-binary=:all: "$pin" 2>&1 | grep -v 'is ignored: it is neither a file nor a directory'
+        [[ ${PIPESTATUS[0]} == 0 ]] || return 1
+        echo "$stamp" >"$target/.stamp"
+    fi
+    ODOO_PYTEST_PATH=$target
+}
+
 run_concurrency() {
     local dir=$ADDON_DIR/tests/concurrency junit=$RESULTS/pytest-concurrency.xml rc c
     [[ -d "$dir" ]] || {
         echo "no tests/concurrency directory"
         return 0
     }
+    ensure_odoo_pytest || {
+        odoo_fail "could not provide pytest to Odoo's Python for tests/concurrency"
+        ODOO_FAILED=$((ODOO_FAILED + 1))
+        return 1
+    }
     banner "ODOO TIER: tests/concurrency (pytest with $ODOO_PYTHON, DB $1)"
     rm -f "$junit"
-    (cd "$ROOT" && PR_TEST_DB=$1 PR_ODOO_CONF=$ODOO_CONF \
+    (cd "$ROOT" && PYTHONPATH=${ODOO_PYTEST_PATH}${ODOO_PYTEST_PATH:+${PYTHONPATH:+:}}${PYTHONPATH:-} PR_TEST_DB=$1 PR_ODOO_CONF=$ODOO_CONF \
         timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_PYTHON" -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning -W error::pytest.PytestUnhandledThreadExceptionWarning \
         -c "$ROOT/pyproject.toml" --rootdir "$ROOT" --junitxml="$junit" -o junit_family=xunit1 "$dir") 2>&1 |
         tee "$RESULTS/concurrency.log"
