@@ -412,6 +412,24 @@ run_concurrency() {
     fi
 }
 
+# Uninstalling from the database the tests ran on (demo data, redemptions, cards) must log no error.
+run_uninstall() {
+    local log=$RESULTS/uninstall.log lines rc
+    banner "ODOO TIER: uninstall the addon from $1"
+    timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_BIN" module uninstall -c "$ODOO_CONF" -d "$1" \
+        "$PR_MODULE" >"$log" 2>&1
+    rc=$?
+    lines=$(grep -E "${TS_RE}(ERROR|CRITICAL) " "$log")
+    if [[ $rc != 0 || -n "$lines" ]]; then
+        [[ -n "$lines" ]] && show_lines "uninstall: ERROR/CRITICAL log lines" "$lines"
+        odoo_fail "uninstalling the addon failed (exit $rc, see .test-results/uninstall.log)"
+        ODOO_FAILED=$((ODOO_FAILED + 1))
+        return 1
+    fi
+    echo "uninstalled cleanly"
+    ODOO_PASSED=$((ODOO_PASSED + 1))
+}
+
 odoo_tier() {
     banner "ODOO TIER: install + tests in a throwaway database"
     rm -f -- "$RESULTS/odoo.log" "$RESULTS/concurrency.log" "$RESULTS/pytest-concurrency.xml"
@@ -446,6 +464,7 @@ odoo_tier() {
     fi
     if grep -qE 'odoo\.tests\.result: ' "$log"; then
         run_concurrency "$db"
+        run_uninstall "$db"
     elif [[ -d "$ADDON_DIR/tests/concurrency" ]]; then
         echo "tests/concurrency not run: the addon did not install/test"
     fi
