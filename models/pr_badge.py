@@ -74,6 +74,7 @@ class PrBadge(models.Model):
 
     def action_view_grants(self):
         self.ensure_one()
+        self.env["pr.badge.grant"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_badge_grant_action")
         action["domain"] = [("badge_id", "=", self.id)]
         return action
@@ -82,6 +83,7 @@ class PrBadge(models.Model):
         """Grant these badges now to every customer who meets their criterion, rather than wait for the cron."""
         if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
             raise AccessError(self.env._("Only a Positive Reinforcement manager can grant badges."))
+        self.check_access("write")
         grants = self.sudo()._grant()
         return {
             "type": "ir.actions.client",

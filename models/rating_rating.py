@@ -1,26 +1,75 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..pr_lib.feedback import rating_to_csat
 
-RATING_FIELDS = {"rating", "consumed", "partner_id", "feedback"}
+# A change of any of these makes the rating someone else's words unless the customer writes it.
+RATING_FIELDS = {"rating", "consumed", "partner_id", "feedback", "res_model_id", "res_id"}
+MARKER = "pr_customer_rated"
 
 
 class RatingRating(models.Model):
+    """Ratings count as the customer's review and CSAT only when the customer gave them.
+
+    Odoo's customer routes, the rating link of an email (``/rate/<token>/submit_feedback``) and the
+    portal chatter, write the rating as superuser on behalf of the visitor or portal user who holds the
+    token or the document. That is the marker: a write under sudo by a share user. Internal users may
+    still create and edit ratings (Odoo lets them), but what they write never counts, even through a
+    method that runs sudo for them, and their edit of a customer's rating takes its mark away. An RPC
+    call never runs as superuser, so the mark cannot be forged.
+    """
+
     _inherit = "rating.rating"
+
+    pr_customer_rated = fields.Boolean(
+        string="Given by the Customer",
+        readonly=True,
+        copy=False,
+        help="The customer gave this rating through the rating link or the portal: "
+        "it counts as their review and satisfaction answer.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
-        ratings = super().create(vals_list)
-        ratings._pr_record_csat()
+        self._pr_check_marker(vals_list)
+        customer = self._pr_from_customer()
+        ratings = super().create([{**vals, MARKER: customer} for vals in vals_list])
+        if customer:
+            ratings._pr_record_csat()
         return ratings
 
     def write(self, vals):
-        result = super().write(vals)
-        if RATING_FIELDS & vals.keys():
+        self._pr_check_marker([vals])
+        if not RATING_FIELDS & vals.keys():
+            return super().write(vals)
+        customer = self._pr_from_customer()
+        result = super().write({**vals, MARKER: customer})
+        if customer:
             self._pr_record_csat()
         return result
+
+    def _pr_check_marker(self, vals_list):
+        if any(MARKER in vals for vals in vals_list):
+            raise AccessError(
+                self.env._("Only the rating link and the portal mark a rating as given by the customer, not by hand.")
+            )
+
+    def _pr_from_customer(self):
+        """Whether Odoo's customer routes write these ratings: sudo on behalf of a visitor or a portal user."""
+        return self.env.su and self.env.user.share
+
+    def _pr_customer_ratings(self):
+        """The ratings that count for their customer: given by them, and not by an anonymous visitor."""
+        ratings = self.sudo().filtered(lambda r: r.pr_customer_rated and r.partner_id)
+        if ratings:
+            public = self.env.ref("base.group_public")
+            visitors = (
+                self.env["res.users"].sudo().with_context(active_test=False).search([("group_ids", "in", public.ids)])
+            )
+            ratings = ratings.filtered(lambda r: r.partner_id not in visitors.partner_id)
+        return self.browse(ratings.ids)
 
     def _pr_record_csat(self):
         """Filled ratings of a known customer count as their CSAT, once per rating.
@@ -28,7 +77,7 @@ class RatingRating(models.Model):
         Odoo's rating faces are worth 1, 3 and 5 and are CSAT scores as they are (so are 1 to 5
         stars). A customer who rates again changes the score and comment of the same row.
         """
-        ratings = self.sudo().filtered(lambda r: r.consumed and r.partner_id and rating_to_csat(r.rating))
+        ratings = self._pr_customer_ratings().filtered(lambda r: r.consumed and rating_to_csat(r.rating))
         if not ratings:
             return self.env["pr.feedback"]
         companies = ratings._pr_companies()
@@ -66,3 +115,14 @@ class RatingRating(models.Model):
             company_of = {document.id: document.company_id.id for document in documents}
             companies.update({rating.id: company_of.get(rating.res_id) for rating in ratings})
         return companies
+
+
+class IrActionsServer(models.Model):
+    """A rule that records a behaviour from ratings counts only the ratings customers gave themselves."""
+
+    _inherit = "ir.actions.server"
+
+    def _pr_event_values(self, records):
+        if records._name == "rating.rating":
+            records = records._pr_customer_ratings()
+        return super()._pr_event_values(records)

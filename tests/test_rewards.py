@@ -77,7 +77,7 @@ class TestRewards(PositiveReinforcementCase):
         second = self.redeem(self.ewallet, self.alice, "e2")
         self.assertEqual(first.coupon_id, second.coupon_id)
         self.assertEqual(first.coupon_id.points, 20)
-        first.action_cancel()
+        first.with_user(self.manager).action_cancel()
         self.assertEqual(first.state, "cancelled")
         self.assertEqual(first.reversal_entry_id.points, 300)
         self.assertEqual(second.coupon_id.points, 10)

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..pr_lib.tiers import count_per_tier
 
@@ -19,6 +19,7 @@ class PrTierSimulation(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
+        self._check_simulation_rights(company)
         values["line_ids"] = [
             fields.Command.create(
                 {
@@ -33,21 +34,36 @@ class PrTierSimulation(models.TransientModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        Company = self.env["res.company"]
+        self._check_simulation_rights(
+            Company.browse({vals["company_id"] for vals in vals_list if vals.get("company_id")})
+            | (self.env.company if any(not vals.get("company_id") for vals in vals_list) else Company)
+        )
         simulations = super().create(vals_list)
         simulations._simulate()
         return simulations
 
     def action_simulate(self):
+        self._check_simulation_rights()
         self.ensure_one()
         self._simulate()
         return self._reopen()
 
     def action_apply(self):
         """Save the edited thresholds on the tiers."""
+        self._check_simulation_rights()
         self.ensure_one()
         for line in self.line_ids:
             line.tier_id.write({"min_points": line.min_points, "min_revenue": line.min_revenue})
         return {"type": "ir.actions.act_window_close"}
+
+    def _check_simulation_rights(self, companies=None):
+        """Managers simulate the tiers of the companies they work in (by default, these simulations'),
+        nobody else and nowhere else."""
+        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
+            raise AccessError(self.env._("Only a Positive Reinforcement manager can simulate tiers."))
+        if (self.company_id if companies is None else companies) - self.env.companies:
+            raise AccessError(self.env._("You can only simulate the tiers of the companies you are working in."))
 
     def _reopen(self):
         return {
