@@ -1,12 +1,15 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+REFERRER_FIELDS = ("pr_referred_by_id", "pr_referred_by_code")
 
 
 class PrReferredMixin(models.AbstractModel):
     """Who referred a contact or an opportunity: set by picking the customer or typing the code.
 
     The referral itself is a ``pr.referral``; these fields read it, and setting them records it,
-    once, with every check of ``pr.referral._refer``.
+    once, with every check of ``pr.referral._refer``. Only Positive Reinforcement users may set
+    them: a referral pays the referrer, so attribution is not an ordinary sales edit.
     """
 
     _name = "pr.referred.mixin"
@@ -50,3 +53,12 @@ class PrReferredMixin(models.AbstractModel):
                 raise UserError(self.env._("This referral code is not valid."))
             if referrer != record.pr_referral_id.referrer_id:
                 self.env["pr.referral"]._refer(referrer, **{self._pr_friend_argument: record})
+
+    @api.model
+    def _pr_check_attribution(self, vals_list):
+        """Refuse, before anything is written, a referrer set by an internal user outside the addon's groups.
+
+        The ``create`` and ``write`` of the models using this mixin call it first.
+        """
+        if any(vals.get(fname) for vals in vals_list for fname in REFERRER_FIELDS):
+            self.env["pr.referral"]._check_can_attribute()

@@ -1,7 +1,7 @@
 from email.utils import parseaddr
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize
 
 
@@ -21,6 +21,9 @@ class PrReferralInvite(models.TransientModel):
         return self.env["res.lang"].get_installed()
 
     def action_send(self):
+        """Send the invitation; from the back end only for the addon's users, from the portal through sudo."""
+        if not self.env.su and not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_user"):
+            raise AccessError(self.env._("Only Positive Reinforcement users can invite friends for a customer."))
         self.ensure_one()
         referrer = self.referrer_id.commercial_partner_id
         email = email_normalize(parseaddr(self.friend_email or "")[1])
@@ -31,7 +34,9 @@ class PrReferralInvite(models.TransientModel):
         if email == referrer.email_normalized:
             raise UserError(self.env._("A customer cannot refer themselves."))
         Referral = self.env["pr.referral"].sudo()
-        if Referral.search_count([("friend_email", "=ilike", email), ("state", "!=", "rejected")], limit=1):
+        # Exact, and among this customer's own referrals: a pattern or another customer's friends reveal nothing.
+        own = [("referrer_id", "=", referrer.id), ("company_id", "=", self.env.company.id)]
+        if Referral.search_count(own + [("friend_email", "=", email), ("state", "!=", "rejected")], limit=1):
             raise UserError(self.env._("%(email)s was already invited.", email=email))
         since = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
         sent = Referral.search_count(
