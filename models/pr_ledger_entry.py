@@ -165,6 +165,8 @@ class PrLedgerEntry(models.Model):
 
     def action_reverse(self):
         self.ensure_one()
+        self.env["pr.ledger.adjust"].check_access("create")
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Reverse Entry"),

@@ -65,6 +65,7 @@ class PrMember(models.Model):
 
     def action_view_ledger(self):
         self.ensure_one()
+        self.check_access("read")
         return self.partner_id.action_view_pr_ledger()
 
     # ------------------------------------------------------------

@@ -124,6 +124,7 @@ class PrOfferCampaign(models.Model):
     def action_preview_segment(self):
         """The customers who would receive the offer now."""
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Segment of %(campaign)s", campaign=self.name),
@@ -135,6 +136,7 @@ class PrOfferCampaign(models.Model):
     def action_send(self):
         """Create one personal offer per customer of the segment and email it, in their own language."""
         self.ensure_one()
+        self.check_access("write")
         if self.state != "draft":
             raise UserError(self.env._("The campaign %(campaign)s was already sent.", campaign=self.name))
         self._check_offer()
@@ -169,6 +171,7 @@ class PrOfferCampaign(models.Model):
 
     def action_cancel(self):
         """Withdraw the offer: unused coupons are emptied and multipliers stop at once."""
+        self.check_access("write")
         for campaign in self.filtered(lambda c: c.state == "sent"):
             unused = campaign.offer_ids.coupon_id.filtered(lambda card: not card.use_count)
             unused.sudo().points = 0
@@ -178,6 +181,7 @@ class PrOfferCampaign(models.Model):
 
     def action_view_offers(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Offers"),

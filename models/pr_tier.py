@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class PrTier(models.Model):
@@ -37,6 +38,26 @@ class PrTier(models.Model):
     )
     _multiplier_positive = models.Constraint("CHECK(multiplier > 0)", "The points multiplier must be positive.")
 
+    @api.constrains("min_points", "company_id", "active")
+    def _check_threshold_unique(self):
+        """Two active tiers of one company qualifying at the same points would make the tier a matter of chance."""
+        active = self.filtered("active")
+        if not active:
+            return
+        counts = self._read_group(
+            [("active", "=", True), ("min_points", "in", active.mapped("min_points"))],
+            ["company_id", "min_points"],
+            ["__count"],
+        )
+        for company, min_points, count in counts:
+            if count > 1 and any(t.company_id == company and t.min_points == min_points for t in active):
+                raise ValidationError(
+                    self.env._(
+                        "Another active tier already qualifies at %(points)s points: give each tier its own threshold.",
+                        points=min_points,
+                    )
+                )
+
     @api.depends("company_id")
     def _compute_currency_id(self):
         for tier in self:
@@ -49,6 +70,7 @@ class PrTier(models.Model):
 
     def action_view_members(self):
         self.ensure_one()
+        self.env["pr.member"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_member_action")
         action["domain"] = [("tier_id", "=", self.id)]
         action["context"] = {}

@@ -4,7 +4,7 @@ from odoo.tests import HttpCase, tagged
 @tagged("post_install", "-at_install")
 class TestBackOfficeScreens(HttpCase):
     def test_main_screens_open_without_error(self):
-        self.env["pr.tier"].create({"name": "Screen Tier", "min_points": 0})
+        self.env["pr.tier"].create({"name": "Screen Tier", "min_points": 7})
         self.env["pr.reward.rule"].create(
             {
                 "name": "Screen rule",

@@ -16,6 +16,7 @@ class PrLedgerAdjust(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
+        self.check_access("create")
         values = super().default_get(fields_list)
         entry = self.env["pr.ledger.entry"].browse(values.get("reversed_entry_id"))
         if entry:
@@ -23,6 +24,7 @@ class PrLedgerAdjust(models.TransientModel):
         return values
 
     def action_post(self):
+        self.check_access("write")
         self.ensure_one()
         if not self.points:
             raise UserError(self.env._("Enter a number of points other than zero."))

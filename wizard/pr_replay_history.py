@@ -17,6 +17,7 @@ class PrReplayHistory(models.TransientModel):
     date_to = fields.Date(required=True, default=fields.Date.context_today)
 
     def action_replay(self):
+        self.check_access("write")
         self.ensure_one()
         if self.date_from > self.date_to:
             raise UserError(self.env._("The start date must come before the end date."))

@@ -33,6 +33,7 @@ class PrSurpriseSuggest(models.TransientModel):
 
     def action_suggest(self):
         """Create proposals for the best candidates; a manager approves them from the list."""
+        self.check_access("write")
         self.ensure_one()
         if min(self.engagement_days, self.min_events, self.max_gifts) <= 0 or self.quiet_days < 0 or self.value < 0:
             raise UserError(self.env._("Days, behaviours and number of gifts must be positive."))
@@ -47,13 +48,14 @@ class PrSurpriseSuggest(models.TransientModel):
         if not candidates:
             raise UserError(self.env._("No customer matches: nobody was engaged lately without a reward."))
         partners = self.env["res.partner"].browse([holder for holder, _count in candidates])
+        users = self.company_id._pr_task_users(partners)
         gifts = self.env["pr.surprise.gift"].create(
             [
                 {
                     "name": self.gift_name,
                     "partner_id": partner.id,
                     "company_id": self.company_id.id,
-                    "user_id": (partner.user_id or self.env.user).id,
+                    "user_id": users[partner].id,
                     "value": self.value,
                     "message": self.message,
                     "origin": "suggestion",
