@@ -1,13 +1,14 @@
 import hashlib
+import json
 import secrets
 from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, email_normalize
 
-from ..pr_lib.referral import normalize_address, normalize_code, normalize_phone
+from ..pr_lib.referral import normalize_address, normalize_code, normalize_phone, same_phone
 
 STATES = [
     ("invited", "Invited"),
@@ -53,7 +54,13 @@ class PrReferral(models.Model):
     qualified_date = fields.Datetime(string="Qualified On", readonly=True)
     rewarded_date = fields.Datetime(string="Rewarded On", readonly=True)
     state = fields.Selection(STATES, default="signed_up", required=True, readonly=True, index=True, tracking=True)
-    flags = fields.Text(string="Review Reasons", readonly=True)
+    flag_codes = fields.Json(
+        string="Review Reason Codes",
+        readonly=True,
+        copy=False,
+        help="Why the referral waits for review, as codes: the reasons are shown in the reader's language.",
+    )
+    flags = fields.Text(string="Review Reasons", compute="_compute_flags")
     reject_reason = fields.Char(tracking=True)
     order_id = fields.Many2one("sale.order", string="Qualifying Order", readonly=True, ondelete="set null")
     order_amount = fields.Monetary(readonly=True)
@@ -81,6 +88,35 @@ class PrReferral(models.Model):
                 or self.env._("Unknown friend")
             )
 
+    @api.depends("flag_codes")
+    @api.depends_context("lang")
+    def _compute_flags(self):
+        texts = self._flag_texts()
+        for referral in self:
+            lines = [texts[code](params) for code, params in referral.flag_codes or [] if code in texts]
+            referral.flags = "\n".join(lines) or False
+
+    def _flag_texts(self):
+        """``{code: function(params) -> text}``: the review reasons, in the language of the environment."""
+        _ = self.env._
+
+        def self_referral(reason):
+            return lambda params: _("Self-referral: %(reason)s.", reason=reason)
+
+        return {
+            "same_email": self_referral(_("same email address")),
+            "same_phone": self_referral(_("same phone number")),
+            "same_vat": self_referral(_("same tax ID")),
+            "same_address": self_referral(_("same delivery address")),
+            "circular": lambda params: _("Circular referral: the friend referred the referrer."),
+            "existing_customer": lambda params: _("The friend was already a customer."),
+            "cap": lambda params: _(
+                "The referrer has more than %(cap)s qualified referrals this month.", cap=params.get("cap")
+            ),
+            "network": lambda params: _("Many signups from the same network address."),
+            "legacy": lambda params: params.get("text", ""),  # a reason stored as text before the codes
+        }
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
@@ -107,7 +143,7 @@ class PrReferral(models.Model):
 
     def _check_manager(self):
         if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
-            raise UserError(self.env._("Only a Positive Reinforcement manager can review referrals."))
+            raise AccessError(self.env._("Only a Positive Reinforcement manager can review referrals."))
 
     # ------------------------------------------------------------
     # CREATING
@@ -123,14 +159,26 @@ class PrReferral(models.Model):
         return self.env["res.partner"].browse(row[0] if row else [])
 
     @api.model
+    def _check_can_attribute(self):
+        """Only the engine (sudo: landing page, signup, portal invitation) and the addon's users attribute.
+
+        A referral pays its referrer: a salesperson outside the addon's groups who could name one,
+        then win the opportunity or confirm an order, would hand out points at will.
+        """
+        if not self.env.su and not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_user"):
+            raise AccessError(self.env._("Only Positive Reinforcement users can set who referred a customer."))
+
+    @api.model
     def _refer(self, referrer, friend=None, lead=None, channel="manual", code=None, ip=None, email=None, state=None):
         """Create the referral of ``friend`` (a partner) or ``lead`` by ``referrer``, or refuse with the reason."""
+        self._check_can_attribute()
         self._check_new_referral(referrer, friend, lead)
+        email = email or (friend.email if friend else lead.email_from if lead else False)
         values = {
             "referrer_id": referrer.commercial_partner_id.id,
             "friend_partner_id": friend.id if friend else False,
             "friend_lead_id": lead.id if lead else False,
-            "friend_email": email or (friend.email if friend else lead.email_from if lead else False),
+            "friend_email": email_normalize(email or "") or email,
             "code": code or referrer.commercial_partner_id.pr_referral_code,
             "channel": channel,
             "state": state or "signed_up",
@@ -139,6 +187,9 @@ class PrReferral(models.Model):
         if ip:
             values["ip_hash"] = self._hash_ip(ip)
         referral = self.sudo().create(values)
+        if lead and not lead.referred:
+            # crm's own "Referred By", read by every salesperson, from the first minute
+            lead.sudo().referred = referrer.commercial_partner_id.name
         self._invalidate_friends()
         return referral
 
@@ -159,6 +210,23 @@ class PrReferral(models.Model):
             raise UserError(self.env._("A customer cannot refer themselves."))
         if lead and lead.partner_id and lead.partner_id.commercial_partner_id == family:
             raise UserError(self.env._("A customer cannot refer themselves."))
+        if lead and lead.email_normalized:
+            own = (
+                self.env["res.partner"]
+                .sudo()
+                .search_count(
+                    [("commercial_partner_id", "=", family.id), ("email_normalized", "=", lead.email_normalized)],
+                    limit=1,
+                )
+            )
+            if own:
+                raise UserError(
+                    self.env._(
+                        "A customer cannot refer themselves: %(email)s is the email address of %(referrer)s.",
+                        email=lead.email_normalized,
+                        referrer=family.name,
+                    )
+                )
         domain = []
         if friend:
             domain = [("friend_partner_id", "=", friend.id)]
@@ -213,7 +281,7 @@ class PrReferral(models.Model):
                 UPDATE pr_referral r
                    SET state = CASE WHEN d.flags IS NULL THEN 'qualified' ELSE 'review' END,
                        qualified_date = CASE WHEN d.flags IS NULL THEN %s END,
-                       flags = d.flags, order_id = d.order_id, order_amount = d.amount,
+                       flag_codes = d.flags::jsonb, order_id = d.order_id, order_amount = d.amount,
                        write_uid = %s, write_date = %s
                   FROM unnest(%s::int[], %s::text[], %s::int[], %s::numeric[]) AS d(id, flags, order_id, amount)
                  WHERE r.id = d.id
@@ -222,7 +290,7 @@ class PrReferral(models.Model):
                 self.env.uid,
                 fields.Datetime.now(),
                 ids,
-                ["\n".join(flags[i]) if flags.get(i) else None for i in ids],
+                [json.dumps(flags[i]) if i in flags else None for i in ids],
                 [orders.get(i, (None, 0))[0] for i in ids],
                 [orders.get(i, (None, 0))[1] for i in ids],
             )
@@ -263,31 +331,50 @@ class PrReferral(models.Model):
         return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
 
     def _fraud_flags(self):
-        """``{referral id: [reasons]}`` for the referrals a manager should look at before rewarding."""
+        """``{referral id: [(code, params)]}`` for the referrals a manager should look at before rewarding.
+
+        Codes, not texts: ``flags`` shows them in the language of whoever reads the referral. The
+        referrer is compared with the friend's contact and, for a friend who came as a lead, with
+        the lead's own details too: a lead typed with the referrer's phone is flagged like a signup.
+        """
         flags = defaultdict(list)
         for referral in self:
-            referrer, friend = referral.referrer_id, referral.friend_partner_id or referral.friend_lead_id.partner_id
-            if friend:
-                same = [
-                    (referrer.email_normalized, friend.email_normalized, self.env._("same email address")),
-                    (normalize_phone(referrer.phone), normalize_phone(friend.phone), self.env._("same phone number")),
-                    ((referrer.vat or "").upper(), (friend.vat or "").upper(), self.env._("same tax ID")),
-                    (self._address(referrer), self._address(friend), self.env._("same delivery address")),
-                ]
-                for mine, theirs, reason in same:
-                    if mine and mine == theirs:
-                        flags[referral.id].append(self.env._("Self-referral: %(reason)s.", reason=reason))
-                if referrer.pr_referred_by_id.commercial_partner_id == friend.commercial_partner_id:
-                    flags[referral.id].append(self.env._("Circular referral: the friend referred the referrer."))
+            referrer = referral.referrer_id
+            friend = referral.friend_partner_id or referral.friend_lead_id.partner_id
+            mine = self._identity(referrer)
+            found = []
+            for theirs in (self._identity(friend), self._identity(referral.friend_lead_id)):
+                checks = (
+                    ("same_email", mine["email"] and mine["email"] == theirs["email"]),
+                    ("same_phone", same_phone(mine["phone"], theirs["phone"])),
+                    ("same_vat", mine["vat"] and mine["vat"] == theirs["vat"]),
+                    ("same_address", mine["address"] and mine["address"] == theirs["address"]),
+                )
+                found += [code for code, same in checks if same and code not in found]
+            if friend and referrer.pr_referred_by_id.commercial_partner_id == friend.commercial_partner_id:
+                found.append("circular")
+            flags[referral.id] += [(code, {}) for code in found]
         self._flag_existing_customers(flags)
         self._flag_caps(flags)
         self._flag_networks(flags)
-        return flags
+        return {referral_id: codes for referral_id, codes in flags.items() if codes}
 
     @api.model
-    def _address(self, partner):
-        delivery = partner.child_ids.filtered(lambda c: c.type == "delivery")[:1] or partner
-        return normalize_address(delivery.street, delivery.zip, delivery.city)
+    def _identity(self, record):
+        """What tells a person apart on a contact or a lead: email, phone, tax ID and delivery address."""
+        if not record:
+            return dict.fromkeys(("email", "phone", "vat", "address"), None)
+        is_partner = record._name == "res.partner"
+        delivery = (is_partner and record.child_ids.filtered(lambda c: c.type == "delivery")[:1]) or record
+        country = record.country_id or self.env.company.country_id
+        # E.164 when the phonenumbers library is there; digits only (same_phone) either way
+        phone = record.phone and (record._phone_format(number=record.phone, country=country) or record.phone)
+        return {
+            "email": record.email_normalized or None,
+            "phone": normalize_phone(phone),
+            "vat": (is_partner and (record.vat or "").upper()) or None,
+            "address": normalize_address(delivery.street, delivery.zip, delivery.city),
+        }
 
     def _flag_existing_customers(self, flags):
         friends = self.friend_partner_id.commercial_partner_id
@@ -307,7 +394,7 @@ class PrReferral(models.Model):
             )
         )
         for (referral_id,) in self.env.cr.fetchall():
-            flags[referral_id].append(self.env._("The friend was already a customer."))
+            flags[referral_id].append(("existing_customer", {}))
 
     def _flag_caps(self, flags):
         """More qualified referrals this month than the company allows per referrer."""
@@ -328,9 +415,7 @@ class PrReferral(models.Model):
             cap = referral.company_id.pr_referral_cap
             seen[referral.referrer_id] += 1
             if cap and counts.get(referral.referrer_id, 0) + seen[referral.referrer_id] > cap:
-                flags[referral.id].append(
-                    self.env._("The referrer has more than %(cap)s qualified referrals this month.", cap=cap)
-                )
+                flags[referral.id].append(("cap", {"cap": cap}))
 
     def _flag_networks(self, flags):
         """Many signups from one network address within an hour."""
@@ -350,7 +435,7 @@ class PrReferral(models.Model):
         for referral in hashed:
             limit = referral.company_id.pr_referral_signup_limit
             if limit and counts.get(referral.ip_hash, 0) > limit:
-                flags[referral.id].append(self.env._("Many signups from the same network address."))
+                flags[referral.id].append(("network", {}))
 
     # ------------------------------------------------------------
     # REWARDING
@@ -446,7 +531,18 @@ class PrReferral(models.Model):
 
     @api.model
     def _cron_purge_network_addresses(self):
-        """Forget network address hashes older than the retention of each company."""
+        """Forget network address hashes older than the retention of each company.
+
+        The referral page's leads keep theirs a day only: it serves the hourly limit, nothing else.
+        """
+        self.env["crm.lead"].flush_model(["pr_join_ip_hash"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET pr_join_ip_hash = NULL WHERE pr_join_ip_hash IS NOT NULL AND create_date < %s",
+                fields.Datetime.now() - timedelta(days=1),
+            )
+        )
+        self.env["crm.lead"].invalidate_model(["pr_join_ip_hash"])
         self.env.cr.execute(
             SQL(
                 """

@@ -34,3 +34,16 @@ def normalize_address(street, zip_code, city):
     """A comparable form of a delivery address: lower case letters and digits only."""
     parts = [re.sub(r"[^0-9a-z]", "", (part or "").lower()) for part in (street, zip_code, city)]
     return "|".join(parts) if parts[0] and (parts[1] or parts[2]) else None
+
+
+def same_phone(first, second, min_digits=8):
+    """Whether two phone numbers are one, written nationally or internationally.
+
+    ``0812 3456 789`` and ``+62 812-3456-789`` are one: once the digits are normalized, the longer
+    ends with the shorter, which has enough digits not to be a coincidence.
+    """
+    a, b = normalize_phone(first), normalize_phone(second)
+    if not a or not b:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    return a == b or (len(shorter) >= min_digits and longer.endswith(shorter))
