@@ -1,6 +1,6 @@
 {
     "name": "Positive Reinforcement",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.2",
     "category": "Sales/CRM",
     "summary": "Reward the customer behaviours you want: loyalty tiers, an exact points ledger, rules and measurement",
     "author": "Positive Reinforcement Contributors",
@@ -33,6 +33,7 @@
         "data/pr_feedback_survey_data.xml",
         "data/pr_feedback_data.xml",
         "data/pr_feedback_cron_data.xml",
+        "data/mail_template_lang_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -64,6 +65,7 @@
         "views/pr_feedback_views.xml",
         "views/pr_feedback_menus.xml",
         "views/pr_experiment_menus.xml",
+        "views/pr_clv_fit_views.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",
@@ -80,4 +82,5 @@
         "web.assets_tests": ["positive_reinforcement/static/tests/tours/**/*"],
     },
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }

@@ -1,3 +1,4 @@
+import json
 import logging
 import math
 import random
@@ -14,12 +15,14 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from .idempotency import known_keys
+from .pr_event_outside import FUTURE_TOLERANCE, OutsideRecording, email_key
+from .pr_event_tasks import schedule_tasks
+from .pr_i18n import Joined, _lt, field_translations, installed_langs, translations_json, write_translated
 from .res_company import pr_holder_by_row_sql
 
 _logger = logging.getLogger(__name__)
 
 STATES = [("pending", "Pending"), ("processed", "Processed"), ("ignored", "Ignored"), ("error", "Error")]
-FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_COLLISIONS = 10
 
 
@@ -43,7 +46,11 @@ class PrEvent(models.Model):
         readonly=True, copy=False, help="The same key counts once: the same document and behaviour, or an external id."
     )
     state = fields.Selection(STATES, default="pending", required=True, readonly=True, index=True)
-    message = fields.Text(readonly=True, help="Why the event was ignored, or the error met when processing it.")
+    message = fields.Text(
+        readonly=True,
+        translate=True,
+        help="Why the event was ignored, or the error met when processing it; in every installed language.",
+    )
     processed_date = fields.Datetime(readonly=True)
     decision_ids = fields.One2many("pr.event.decision", "event_id", string="Decisions", readonly=True)
     points = fields.Integer(string="Points Granted", compute="_compute_points")
@@ -73,32 +80,61 @@ class PrEvent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Events created outside the engine (by hand, by an import, over RPC) are checked first.
+
+        A *User* or *Manager* of the addon may record by hand or import, and an *Integration* user may
+        create, only the behaviours *accepted from outside*, within the company's date window, and
+        never with an idempotency key or another field the engine sets (see ``OutsideRecording``).
+        The engine records through ``_record``, or as superuser.
+        """
+        if not self.env.su:
+            OutsideRecording(self).check_create(vals_list)
         self._prepare_create_vals(vals_list)
         events = super().create(vals_list)
         events._check_not_in_future()
-        self.env.ref("positive_reinforcement.ir_cron_process_events")._trigger()
+        self.env["ir.cron"]._pr_trigger_once("positive_reinforcement.ir_cron_process_events")
         return events
 
+    def write(self, vals):
+        """What a behaviour is cannot change once recorded, and its state follows the actions and the engine.
+
+        Anyone but the engine (superuser) is checked first: see ``OutsideRecording.check_write``.
+        """
+        if not self.env.su:
+            OutsideRecording(self).check_write(vals)
+        return super().write(vals)
+
     def _prepare_create_vals(self, vals_list):
-        """Resolve the customer from an email (imports) and give every event an idempotency key."""
+        """Resolve the customer from an email (imports) and give every event an idempotency key.
+
+        An email several contacts share names none of them: it is refused, not guessed.
+        """
         emails = {
-            vals["partner_email"].strip().lower()
+            email_key(vals["partner_email"])
             for vals in vals_list
             if not vals.get("partner_id") and vals.get("partner_email")
         }
-        by_email = {}
+        by_email = defaultdict(list)
         if emails:
             partners = self.env["res.partner"].search([("email_normalized", "in", list(emails))], order="id")
             for partner in partners:
-                by_email.setdefault(partner.email_normalized, partner.id)
+                by_email[partner.email_normalized].append(partner.id)
         for vals in vals_list:
             if not vals.get("partner_id") and vals.get("partner_email"):
-                partner_id = by_email.get(vals["partner_email"].strip().lower())
-                if not partner_id:
+                partner_ids = by_email.get(email_key(vals["partner_email"]), [])
+                if not partner_ids:
                     raise ValidationError(
                         self.env._("No customer has the email %(email)s.", email=vals["partner_email"])
                     )
-                vals["partner_id"] = partner_id
+                if len(partner_ids) > 1:
+                    raise ValidationError(
+                        self.env._(
+                            "%(count)s contacts have the email %(email)s: give the customer instead.",
+                            count=len(partner_ids),
+                            email=vals["partner_email"],
+                        )
+                    )
+                vals["partner_id"] = partner_ids[0]
             if not vals.get("idempotency_key"):
                 vals["idempotency_key"] = f"manual:{uuid.uuid4().hex}"
 
@@ -112,16 +148,19 @@ class PrEvent(models.Model):
     # ------------------------------------------------------------
 
     def action_process(self):
-        """Process these events now (pending or in error)."""
+        """Process these events now (pending or in error); for those who may change events (Managers)."""
+        self.check_access("write")
         todo = self.filtered(lambda event: event.state in ("pending", "error"))
-        todo.write({"state": "pending", "message": False})
+        todo.sudo().write({"state": "pending", "message": False})
         todo._pr_process()
         return True
 
     def action_ignore(self):
-        self.filtered(lambda event: event.state in ("pending", "error")).write(
-            {"state": "ignored", "message": self.env._("Ignored by %(user)s.", user=self.env.user.name)}
-        )
+        """Leave these events (pending or in error) unrewarded; for those who may change events (Managers)."""
+        self.check_access("write")
+        ignored = self.filtered(lambda event: event.state in ("pending", "error")).sudo()
+        ignored.write({"state": "ignored"})
+        write_translated(ignored, "message", _lt("Ignored by %(user)s.", user=self.env.user.name))
         return True
 
     # ------------------------------------------------------------
@@ -185,7 +224,7 @@ class PrEvent(models.Model):
             known.update({(row[0], row[1]): row[2] for row in self.env.cr.fetchall()})
             # A key recorded by another transaction since ours started: find it too.
             known.update(self._known_keys(seen - set(known)))
-            self.env.ref("positive_reinforcement.ir_cron_process_events")._trigger()
+            self.env["ir.cron"]._pr_trigger_once("positive_reinforcement.ir_cron_process_events")
         return self.browse([known[(vals["company_id"], vals["idempotency_key"])] for vals in vals_list])
 
     @api.model
@@ -197,59 +236,26 @@ class PrEvent(models.Model):
     def record_events(self, events):
         """Record a batch of behaviours from an external system (a shop, a social media tool).
 
-        Call it through Odoo's external JSON API with an API key::
+        Call it through Odoo's external JSON API with the API key of an *Integration* user (or a
+        Manager; anyone else is refused before anything is read)::
 
             POST /json/2/pr.event/record_events
             Authorization: bearer <API key>
             {"events": [{"partner_email": "ana@example.com", "behavior": "social_media",
                          "date": "2026-11-02 10:30:00", "value": 0, "external_id": "post-981"}]}
 
-        Each event names its customer by ``partner_id``, ``partner_email`` or ``partner_ref`` (the
-        contact's reference), a behaviour ``code``, an optional ``date`` (UTC, not in the future),
-        ``value`` (company currency) and an ``external_id``, its idempotency key. The events are
-        checked one by one: the good ones are recorded together, the others are reported.
+        At most 1,000 events per call. Each event names its customer by ``partner_id``, ``partner_email``
+        or ``partner_ref`` (the contact's reference; one shared by several contacts is refused), the
+        ``behavior`` code of a behaviour accepted from outside, an optional ``date`` (UTC, neither in
+        the future nor older than the company allows), ``value`` (company currency, 0 to 1,000,000,000)
+        and an ``external_id`` (a text of at most 255 characters), which counts once per caller and
+        company. The events are checked one by one: the good ones are recorded together, the others
+        are reported; unknown fields are errors.
 
         :return: one dict per event, in order: ``{"external_id", "status", "event_id", "message"}``
-            where ``status`` is ``created``, ``duplicate`` or ``error``
+            where ``external_id`` is the one sent and ``status`` is ``created``, ``duplicate`` or ``error``
         """
-        self.check_access("create")
-        if not isinstance(events, list):
-            raise UserError(self.env._("Send a list of events."))
-        results, to_create = [], []
-        resolver = _EventInput(self, events)
-        for index, event in enumerate(events):
-            vals, error = resolver.parse(event)
-            if error:
-                results.append(
-                    {"external_id": resolver.external_id(event), "status": "error", "event_id": False, "message": error}
-                )
-            else:
-                results.append(
-                    {"external_id": vals["idempotency_key"], "status": "created", "event_id": False, "message": ""}
-                )
-                to_create.append((index, vals))
-        duplicates = resolver.existing_keys([vals["idempotency_key"] for _index, vals in to_create])
-        fresh, seen, repeated = [], set(), []
-        for index, vals in to_create:
-            key = vals["idempotency_key"]
-            if key in seen and key not in duplicates:
-                repeated.append((index, key))
-            if key in duplicates or key in seen:
-                results[index].update(
-                    status="duplicate",
-                    event_id=duplicates.get(key, False),
-                    message=self.env._("This external id was already recorded."),
-                )
-            else:
-                seen.add(key)
-                fresh.append((index, vals))
-        created = self.sudo().create([vals for _index, vals in fresh]) if fresh else self.browse()
-        created_ids = {}
-        for (index, vals), event in zip(fresh, created, strict=True):
-            results[index]["event_id"] = created_ids[vals["idempotency_key"]] = event.id
-        for index, key in repeated:
-            results[index]["event_id"] = created_ids[key]
-        return results
+        return OutsideRecording(self).record_api_events(events)
 
     # ------------------------------------------------------------
     # PROCESSING
@@ -328,8 +334,8 @@ class PrEvent(models.Model):
         _logger.info("Behaviour event %s could not be processed: %s", self.id, message)
         self.env.cr.execute(
             SQL(
-                "UPDATE pr_event SET state = 'error', message = %s, processed_date = %s WHERE id = %s",
-                message,
+                "UPDATE pr_event SET state = 'error', message = %s::jsonb, processed_date = %s WHERE id = %s",
+                json.dumps({"en_US": message}),  # the error as it was raised, in the language of the process
                 fields.Datetime.now(),
                 self.id,
             )
@@ -346,73 +352,6 @@ class PrEvent(models.Model):
 
 def _as_date(value):
     return value.date() if isinstance(value, datetime) else value
-
-
-class _EventInput:
-    """Checks the events an external system sends, one by one, with set-based look-ups."""
-
-    def __init__(self, model, events):
-        self.model = model
-        self.env = model.env
-        rows = [event for event in events if isinstance(event, dict)]
-        codes = {str(event.get("behavior")) for event in rows if event.get("behavior")}
-        self.behaviors = self.env["pr.behavior"]._by_code(codes)
-        ids = [event["partner_id"] for event in rows if isinstance(event.get("partner_id"), int)]
-        emails = [str(event["partner_email"]).strip().lower() for event in rows if event.get("partner_email")]
-        refs = [str(event["partner_ref"]) for event in rows if event.get("partner_ref")]
-        Partner = self.env["res.partner"]
-        self.by_id = {p.id: p for p in Partner.search([("id", "in", ids)])} if ids else {}
-        self.by_email, self.by_ref = {}, {}
-        if emails:
-            for partner in Partner.search([("email_normalized", "in", emails)], order="id"):
-                self.by_email.setdefault(partner.email_normalized, partner)
-        if refs:
-            for partner in Partner.search([("ref", "in", refs)], order="id"):
-                self.by_ref.setdefault(partner.ref, partner)
-        self.latest = fields.Datetime.now() + FUTURE_TOLERANCE
-
-    def external_id(self, event):
-        return event.get("external_id") if isinstance(event, dict) else False
-
-    def parse(self, event):
-        if not isinstance(event, dict):
-            return None, self.env._("An event must be an object.")
-        partner = (
-            self.by_id.get(event.get("partner_id"))
-            or self.by_email.get(str(event.get("partner_email") or "").strip().lower())
-            or self.by_ref.get(str(event.get("partner_ref") or ""))
-        )
-        if not partner:
-            return None, self.env._("Unknown customer.")
-        behavior = self.behaviors.get(str(event.get("behavior") or ""))
-        if not behavior:
-            return None, self.env._("Unknown behaviour %(code)s.", code=event.get("behavior"))
-        value = event.get("value") or 0
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            return None, self.env._("The value must be a positive number.")
-        try:
-            date = fields.Datetime.to_datetime(event.get("date")) if event.get("date") else fields.Datetime.now()
-        except (ValueError, TypeError):
-            return None, self.env._("The date must read like 2026-11-02 10:30:00.")
-        if not isinstance(date, datetime) or date > self.latest:
-            return None, self.env._("A behaviour cannot be dated in the future.")
-        external_id = event.get("external_id")
-        if not external_id or not isinstance(external_id, (str, int)):
-            return None, self.env._("Each event needs an external id.")
-        return {
-            "partner_id": partner.id,
-            "behavior_id": behavior.id,
-            "date": date,
-            "value": value,
-            "company_id": self.env.company.id,
-            "idempotency_key": f"api:{external_id}",
-        }, None
-
-    def existing_keys(self, keys):
-        events = self.model.sudo().search_fetch(
-            [("idempotency_key", "in", keys), ("company_id", "=", self.env.company.id)], ["idempotency_key"]
-        )
-        return {event.idempotency_key: event.id for event in events}
 
 
 class _EventBatch:
@@ -458,7 +397,7 @@ class _EventBatch:
             SQL(
                 """
                 SELECT e.id, e.partner_id, e.behavior_id, e.company_id, e.date, COALESCE(e.value, 0) AS value,
-                       e.source_model, e.source_id, p.active AS partner_active, p.user_id AS partner_user_id,
+                       e.source_model, e.source_id, p.active AS partner_active,
                        %s AS holder_id, b.active AS behavior_active
                   FROM pr_event e
                   JOIN res_partner p ON p.id = e.partner_id
@@ -482,7 +421,7 @@ class _EventBatch:
                 raise UserError(self.env._("A behaviour cannot be dated in the future."))
         ignored = [event["id"] for event in events if not event["behavior_active"]]
         if ignored:
-            self._set_state(ignored, "ignored", self.env._("The behaviour is archived."))
+            self._set_state(ignored, "ignored", _lt("The behaviour is archived."))
         return [event for event in events if event["behavior_active"]]
 
     def _read_rules(self, events):
@@ -508,12 +447,14 @@ class _EventBatch:
             for company in companies
         }
         by_behavior = defaultdict(list)
+        names = field_translations(records, "name")
         for rule in records:
             experiment = rule.experiment_variant_id.experiment_id
             by_behavior[rule.behavior_id.id].append(
                 {
                     "id": rule.id,
                     "name": rule.name,
+                    "names": names[rule.id],  # the ledger reason, in every language
                     "company_id": rule.company_id.id or None,
                     "date_from": rule.date_from,
                     "date_to": rule.date_to,
@@ -595,11 +536,32 @@ class _EventBatch:
         self.budget = defaultdict(int)
         budgeted = [rule["id"] for rule in all_rules if rule["budget"]]
         if budgeted:
+            self._lock_budgets(budgeted)
             for rule, month, points in Decision._read_group(
                 [("rule_id", "in", budgeted), ("outcome", "=", "granted")], ["rule_id", "date:month"], ["points:sum"]
             ):
                 self.budget[(rule.id, _as_date(month))] += points
         self.rule_ids = rule_ids
+
+    def _lock_budgets(self, rule_ids):
+        """Make the workers that spend the same rules' monthly budgets take turns, before they read the usage.
+
+        The rules are locked in id order (no deadlock), in one query. A lock alone is not enough: Odoo's
+        transactions read a snapshot (repeatable read), so a worker that waited for the lock would still
+        read the usage from before the other worker's grants. The rows are therefore also rewritten,
+        unchanged: a worker whose snapshot predates the commit of another that held the lock fails to
+        serialize, and its batch is claimed again with a fresh snapshot (see ``_process_pending``).
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE pr_reward_rule r SET monthly_budget = r.monthly_budget
+                  FROM (SELECT id FROM pr_reward_rule WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE) AS l
+                 WHERE r.id = l.id
+                """,
+                sorted(rule_ids),
+            )
+        )
 
     # --- deciding --------------------------------------------------------------
 
@@ -612,7 +574,7 @@ class _EventBatch:
             return {
                 **decision,
                 "outcome": "skipped_condition",
-                "note": self.env._("Outside the rule's validity dates."),
+                "note": _lt("Outside the rule's validity dates."),
             }
         if rule["variant_id"] and self.variants.get((rule["experiment_id"], holder_id)) != rule["variant_id"]:
             return {**decision, "outcome": "skipped_condition", "note": self._experiment_note(rule, holder_id)}
@@ -620,31 +582,31 @@ class _EventBatch:
             return {
                 **decision,
                 "outcome": "skipped_condition",
-                "note": self.env._("The customer does not match the rule's filter."),
+                "note": _lt("The customer does not match the rule's filter."),
             }
         if rule["tier_ids"] and tier_id not in rule["tier_ids"]:
             return {
                 **decision,
                 "outcome": "skipped_condition",
-                "note": self.env._("The customer's tier is not eligible."),
+                "note": _lt("The customer's tier is not eligible."),
             }
         if rule["min_value"] and event["value"] < rule["min_value"]:
             return {
                 **decision,
                 "outcome": "skipped_condition",
-                "note": self.env._("The value is below the rule's minimum."),
+                "note": _lt("The value is below the rule's minimum."),
             }
         points = self._points(event, rule, tier_id)
         if points <= 0:
-            return {**decision, "outcome": "skipped_condition", "note": self.env._("The value earns no points.")}
+            return {**decision, "outcome": "skipped_condition", "note": _lt("The value earns no points.")}
         if rule["once"] and self.once[(rule["id"], holder_id)]:
-            return {**decision, "outcome": "skipped_limit", "note": self.env._("Already rewarded once.")}
+            return {**decision, "outcome": "skipped_limit", "note": _lt("Already rewarded once.")}
         period_key = (rule["id"], holder_id, _period_start(rule["period"], day))
         if rule["max_per_period"] and self.per_period[period_key] >= rule["max_per_period"]:
-            return {**decision, "outcome": "skipped_limit", "note": self.env._("The limit per period is reached.")}
+            return {**decision, "outcome": "skipped_limit", "note": _lt("The limit per period is reached.")}
         month = day.replace(day=1)
         if rule["budget"] and self.budget[(rule["id"], month)] + points > rule["budget"]:
-            return {**decision, "outcome": "skipped_budget", "note": self.env._("The rule's monthly budget is spent.")}
+            return {**decision, "outcome": "skipped_budget", "note": _lt("The rule's monthly budget is spent.")}
         self.once[(rule["id"], holder_id)] += 1
         self.per_period[period_key] += 1
         self.budget[(rule["id"], month)] += points
@@ -652,12 +614,10 @@ class _EventBatch:
 
     def _experiment_note(self, rule, holder_id):
         if not rule["experiment_running"]:
-            return self.env._("The experiment %(experiment)s is not running.", experiment=rule["experiment_name"])
+            return _lt("The experiment %(experiment)s is not running.", experiment=rule["experiment_name"])
         if (rule["experiment_id"], holder_id) not in self.variants:
-            return self.env._("The customer is not in experiment %(experiment)s.", experiment=rule["experiment_name"])
-        return self.env._(
-            "The customer is in another group of experiment %(experiment)s.", experiment=rule["experiment_name"]
-        )
+            return _lt("The customer is not in experiment %(experiment)s.", experiment=rule["experiment_name"])
+        return _lt("The customer is in another group of experiment %(experiment)s.", experiment=rule["experiment_name"])
 
     def _points(self, event, rule, tier_id):
         if rule["mode"] == "fixed":
@@ -678,7 +638,7 @@ class _EventBatch:
             "kind": "earn",
             "points": points,
             "date": event["date"],
-            "reason": rule["name"],
+            "reason": rule["names"],
             "source_model": event["source_model"] or "pr.event",
             "source_id": event["source_id"] or event["id"],
             "idempotency_key": f"pr.event:{event['id']}:rule:{rule['id']}",
@@ -703,7 +663,7 @@ class _EventBatch:
                                                entry_id, note, create_uid, create_date, write_uid, write_date)
                 SELECT d.*, %s, %s, %s, %s
                   FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::timestamp[], %s::varchar[], %s::int[],
-                              %s::int[], %s::varchar[]) AS d
+                              %s::int[], %s::jsonb[]) AS d
                 """,
                 self.env.uid,
                 self.now,
@@ -717,7 +677,7 @@ class _EventBatch:
                 [d["outcome"] for d in decisions],
                 [d["points"] for d in decisions],
                 [d.get("entry_id") for d in decisions],
-                [d["note"] or None for d in decisions],
+                translations_json([d["note"] for d in decisions], installed_langs(self.env)),
             )
         )
         self.env["pr.event.decision"].invalidate_model()
@@ -728,12 +688,12 @@ class _EventBatch:
             decisions = outcomes.get(event["id"], [])
             granted = sum(d["points"] for d in decisions if d["outcome"] == "granted")
             if not decisions:
-                messages[event["id"]] = ("ignored", self.env._("No active reward rule for this behaviour."))
+                messages[event["id"]] = ("ignored", _lt("No active reward rule for this behaviour."))
             elif granted:
-                messages[event["id"]] = ("processed", self.env._("%(points)s points granted.", points=granted))
+                messages[event["id"]] = ("processed", _lt("%(points)s points granted.", points=granted))
             else:
-                reasons = " ".join(d["note"] for d in decisions)
-                messages[event["id"]] = ("processed", self.env._("No reward: %(reasons)s", reasons=reasons))
+                reasons = Joined(d["note"] for d in decisions)
+                messages[event["id"]] = ("processed", _lt("No reward: %(reasons)s", reasons=reasons))
         if not messages:
             return
         ids = list(messages)
@@ -742,7 +702,7 @@ class _EventBatch:
                 """
                 UPDATE pr_event e SET state = d.state, message = d.message, processed_date = %s,
                        write_uid = %s, write_date = %s
-                  FROM unnest(%s::int[], %s::varchar[], %s::text[]) AS d(id, state, message)
+                  FROM unnest(%s::int[], %s::varchar[], %s::jsonb[]) AS d(id, state, message)
                  WHERE e.id = d.id
                 """,
                 self.now,
@@ -750,7 +710,7 @@ class _EventBatch:
                 self.now,
                 ids,
                 [messages[i][0] for i in ids],
-                [messages[i][1] for i in ids],
+                translations_json([messages[i][1] for i in ids], installed_langs(self.env)),
             )
         )
         self.env["pr.event"].invalidate_model(["state", "message", "processed_date"])
@@ -758,9 +718,9 @@ class _EventBatch:
     def _set_state(self, event_ids, state, message):
         self.env.cr.execute(
             SQL(
-                "UPDATE pr_event SET state = %s, message = %s, processed_date = %s WHERE id = ANY(%s)",
+                "UPDATE pr_event SET state = %s, message = %s::jsonb, processed_date = %s WHERE id = ANY(%s)",
                 state,
-                message,
+                translations_json([message], installed_langs(self.env))[0],
                 self.now,
                 event_ids,
             )
@@ -777,71 +737,8 @@ class _EventBatch:
             template.send_mail_batch(sorted(event_ids), raise_exception=True)
 
     def _schedule_activities(self, decisions):
-        values = []
-        today = fields.Date.context_today(self.env["pr.event"])
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        for decision in decisions:
-            rule, event = decision["rule"], decision["event"]
-            if decision["outcome"] == "granted" and rule["activity"]:
-                holder = self.env["res.partner"].browse(event["holder_id"])
-                record = self.rule_records[rule["id"]]
-                values.append(
-                    {
-                        "res_model_id": model_id,
-                        "res_id": holder.id,
-                        "activity_type_id": rule["activity"].id,
-                        "summary": record.activity_summary or record.name,
-                        "note": record.activity_note,
-                        "user_id": holder.user_id.id or event["partner_user_id"] or self.env.user.id,
-                        "date_deadline": today + timedelta(days=rule["activity"].delay_count or 0),
-                    }
-                )
-        if values:
-            self.env["mail.activity"].sudo().create(values)
-        self._ask_personal_touch(decisions)
-
-    def _ask_personal_touch(self, decisions):
-        """Notes and gifts are done by people: the account manager gets an activity or a gift proposal."""
-        notes, gifts = [], []
-        today = fields.Date.context_today(self.env["pr.event"])
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        note_type = self.env.ref("positive_reinforcement.mail_activity_type_pr_thank_you_note")
-        for decision in decisions:
-            rule = self.rule_records[decision["rule"]["id"]]
-            if decision["outcome"] != "granted" or rule.personal_touch == "none":
-                continue
-            holder = self.env["res.partner"].browse(decision["event"]["holder_id"])
-            user_id = holder.user_id.id or decision["event"]["partner_user_id"] or self.env.user.id
-            if rule.personal_touch == "note":
-                notes.append(
-                    {
-                        "res_model_id": model_id,
-                        "res_id": holder.id,
-                        "activity_type_id": note_type.id,
-                        "summary": self.env._("Thank-you note: %(reason)s", reason=rule.name),
-                        "note": rule.personal_message,
-                        "user_id": user_id,
-                        "date_deadline": today + timedelta(days=note_type.delay_count or 0),
-                    }
-                )
-            else:
-                gifts.append(
-                    {
-                        "name": rule.gift_name or rule.name,
-                        "partner_id": holder.id,
-                        "company_id": decision["event"]["company_id"],
-                        "user_id": user_id,
-                        "value": rule.gift_value,
-                        "message": rule.personal_message,
-                        "reason": rule.name,
-                        "origin": "rule",
-                        "rule_id": rule.id,
-                    }
-                )
-        if notes:
-            self.env["mail.activity"].sudo().create(notes)
-        if gifts:
-            self.env["pr.surprise.gift"].sudo().create(gifts)
+        """The rules' activities, thank-you notes and gift proposals, for whoever looks after each customer."""
+        schedule_tasks(self.env, self.rule_records, decisions)
 
 
 def _period_start(period, day):

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from odoo.tools.mail import plaintext2html
 
 from ..pr_lib.feedback import NEGATIVE, SCALES, category, in_scale, net_value
+from .pr_i18n import reader_lang
 
 METRICS = [("nps", "Net Promoter Score"), ("csat", "Customer Satisfaction")]
 CATEGORIES = [
@@ -205,25 +206,37 @@ class PrFeedback(models.Model):
         activity_type = self.env.ref("positive_reinforcement.mail_activity_type_pr_feedback_follow_up")
         deadline = fields.Date.context_today(self) + timedelta(days=activity_type.delay_count or 0)
         model_id = self.env["ir.model"]._get_id("res.partner")
-        labels = dict(self._fields["metric"]._description_selection(self.env))
-        values = [
-            {
-                "res_model_id": model_id,
-                "res_id": feedback.partner_id.id,
-                "activity_type_id": activity_type.id,
-                "summary": self.env._(
-                    "%(metric)s of %(score)s from %(contact)s",
-                    metric=labels[feedback.metric],
-                    score=feedback.score,
-                    contact=feedback.contact_id.name,
-                ),
-                "note": feedback._follow_up_note(labels),
-                "user_id": feedback._follow_up_user().id,
-                "date_deadline": deadline,
-            }
-            for feedback in self
-        ]
+        users = self._follow_up_users()
+        values = []
+        for lang, feedbacks in self._by_reader_lang(users).items():
+            # The task in the words of whoever does it.
+            feedbacks = feedbacks.with_context(lang=lang)
+            labels = dict(self._fields["metric"]._description_selection(feedbacks.env))
+            values += [
+                {
+                    "res_model_id": model_id,
+                    "res_id": feedback.partner_id.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": feedbacks.env._(
+                        "%(metric)s of %(score)s from %(contact)s",
+                        metric=labels[feedback.metric],
+                        score=feedback.score,
+                        contact=feedback.contact_id.name,
+                    ),
+                    "note": feedback._follow_up_note(labels),
+                    "user_id": users[feedback].id,
+                    "date_deadline": deadline,
+                }
+                for feedback in feedbacks
+            ]
         self.env["mail.activity"].sudo().create(values)
+
+    def _by_reader_lang(self, users):
+        """``{lang: feedbacks}``: these answers by the language of the user who follows each up (``users``)."""
+        by_lang = defaultdict(list)
+        for feedback in self:
+            by_lang[reader_lang(self.env, users[feedback], feedback.company_id)].append(feedback.id)
+        return {lang: self.browse(ids) for lang, ids in by_lang.items()}
 
     def _follow_up_note(self, labels):
         categories = dict(self._fields["category"]._description_selection(self.env))
@@ -238,12 +251,20 @@ class PrFeedback(models.Model):
         comment = plaintext2html(self.comment) if self.comment else Markup("<p>%s</p>") % self.env._("No comment.")
         return Markup("<p>%s</p>%s") % (score, comment)
 
-    def _follow_up_user(self):
-        """The account manager, else the company's feedback manager, else who recorded it (if a real user)."""
-        user = self.env.user
-        if not user._is_internal() or user._is_superuser():
-            user = self.env.ref("base.user_admin", raise_if_not_found=False) or user
-        return self.partner_id.user_id or self.contact_id.user_id or self.company_id.pr_feedback_user_id or user
+    def _follow_up_users(self):
+        """``{feedback: user}``: the salesperson or sales team leader of the contact who answered (of its
+        company otherwise), else the company's *Feedback Follow-up By*, else whoever gets the company's
+        loyalty tasks. Never an archived user, a portal user or OdooBot (see ``res.company._pr_task_users``).
+        """
+        users = {}
+        for company, feedbacks in self.grouped("company_id").items():
+            company = company.sudo()
+            by_partner = company._pr_task_users(
+                feedbacks.contact_id | feedbacks.partner_id, company.pr_feedback_user_id
+            )
+            for feedback in feedbacks:
+                users[feedback] = by_partner[feedback.contact_id or feedback.partner_id]
+        return users
 
     def _ask_for_review(self):
         """Promoters get an email, in their language, asking for a review or a testimonial."""

@@ -1,5 +1,7 @@
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from .pr_i18n import _lt
 
 
 class PrRedemption(models.Model):
@@ -26,6 +28,15 @@ class PrRedemption(models.Model):
     entry_id = fields.Many2one("pr.ledger.entry", string="Ledger Debit", readonly=True)
     reversal_entry_id = fields.Many2one("pr.ledger.entry", string="Ledger Reversal", readonly=True)
     coupon_id = fields.Many2one("loyalty.card", string="Coupon or eWallet", readonly=True)
+    activity_id = fields.Many2one(
+        "mail.activity",
+        string="Fulfilment Task",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        index="btree_not_null",
+        help="The task of the person who sends the gift or organises the experience.",
+    )
     idempotency_key = fields.Char(readonly=True, copy=False)
 
     _key_uniq = models.UniqueIndex(
@@ -33,7 +44,14 @@ class PrRedemption(models.Model):
     )
 
     def action_cancel(self):
-        """Cancel unused redemptions: the points come back and the coupon or credit goes away, together."""
+        """Cancel unused redemptions: the points come back and what was given goes away, together.
+
+        A coupon is emptied, eWallet credit withdrawn, and the open task to send a gift or organise an
+        experience is removed, as Odoo does with the tasks of what it cancels.
+        """
+        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
+            raise AccessError(self.env._("Only a Positive Reinforcement manager can cancel a redemption."))
+        self.check_access("write")
         for redemption in self.filtered(lambda r: r.state == "done"):
             redemption._check_unused()
             reversal = (
@@ -44,7 +62,7 @@ class PrRedemption(models.Model):
                         {
                             "reversed_entry_id": redemption.entry_id.id,
                             "points": redemption.points,
-                            "reason": self.env._("Redemption cancelled"),
+                            "reason": _lt("Redemption cancelled"),
                             "idempotency_key": f"redeem-cancel:{redemption.id}",
                         }
                     ]
@@ -58,6 +76,7 @@ class PrRedemption(models.Model):
             if redemption.reward_id.limited_stock:
                 redemption.reward_id.sudo().stock += 1
             redemption.write({"state": "cancelled", "reversal_entry_id": reversal.id})
+            redemption.activity_id.sudo().filtered("active").unlink()
         return True
 
     def _check_unused(self):

@@ -2,6 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from .pr_i18n import field_translations, reader_lang
+from .res_company import pr_can_do_tasks
+
 KINDS = [
     ("coupon", "Coupon (discount or free product)"),
     ("ewallet", "eWallet credit"),
@@ -47,7 +50,10 @@ class PrReward(models.Model):
         "cost their credit when left empty.",
     )
     responsible_id = fields.Many2one(
-        "res.users", string="Fulfilled By", help="Who gets the activity to send a gift or organise an experience."
+        "res.users",
+        string="Fulfilled By",
+        help="Who gets the task to send a gift or organise an experience. Empty or archived: whoever looks after "
+        "the customer (salesperson, sales team leader, the company's loyalty tasks user).",
     )
     redemption_ids = fields.One2many("pr.redemption", "reward_id")
     redemption_count = fields.Integer(string="Redemptions", compute="_compute_redemption_count")
@@ -55,6 +61,10 @@ class PrReward(models.Model):
     _points_cost_positive = models.Constraint("CHECK(points_cost > 0)", "A reward must cost points.")
     _stock_positive = models.Constraint("CHECK(stock >= 0)", "The stock cannot be negative.")
     _limit_positive = models.Constraint("CHECK(limit_per_customer >= 0)", "The limit cannot be negative.")
+    _cost_positive = models.Constraint("CHECK(cost IS NULL OR cost >= 0)", "The cost to us cannot be negative.")
+    _ewallet_amount_positive = models.Constraint(
+        "CHECK(ewallet_amount IS NULL OR ewallet_amount >= 0)", "The eWallet credit cannot be negative."
+    )
 
     def _compute_redemption_count(self):
         counts = dict(
@@ -148,8 +158,15 @@ class PrReward(models.Model):
         ``key`` makes a double click redeem once: the same key returns the same redemption. Two
         redemptions at the same time cannot overdraw (the ledger locks the member) nor take the last
         item twice (the stock is decremented in SQL, only while some is left).
+
+        All or nothing, also for a caller that catches the error and goes on (the portal shows it and
+        commits): a failure after the stock was taken gives back the stock, the debit and the coupon.
         """
         self.ensure_one()
+        with self.env.cr.savepoint():
+            return self._redeem_in_savepoint(partner, key)
+
+    def _redeem_in_savepoint(self, partner, key):
         Redemption = self.env["pr.redemption"].sudo()
         existing = Redemption.search([("idempotency_key", "=", key), ("company_id", "=", self.company_id.id)])
         if existing:
@@ -184,7 +201,7 @@ class PrReward(models.Model):
                         "company_id": self.company_id.id,
                         "kind": "redeem",
                         "points": -self.points_cost,
-                        "reason": self.name,
+                        "reason": field_translations(self, "name")[self.id],
                         "source_model": self._name,
                         "source_id": self.id,
                         "idempotency_key": f"redeem:{key}",
@@ -200,28 +217,42 @@ class PrReward(models.Model):
                 "points": self.points_cost,
                 "cost": self.cost or (self.ewallet_amount if self.kind == "ewallet" else 0.0),
                 "entry_id": entry.id,
-                "coupon_id": self.sudo()._deliver(holder).id,
+                **self.sudo()._deliver(holder),
                 "idempotency_key": key,
             }
         )
 
     def _deliver(self, holder):
-        """The coupon or eWallet card for program rewards; an activity for a person otherwise."""
+        """The coupon or eWallet card for program rewards; a task for a person otherwise.
+
+        :return: the redemption's values: its ``coupon_id`` or its fulfilment ``activity_id``
+        """
         Card = self.env["loyalty.card"].sudo()
         if self.kind == "coupon":
             points = min(self.program_id.reward_ids.mapped("required_points") or [1.0])
-            return Card.create({"program_id": self.program_id.id, "partner_id": holder.id, "points": points})
+            card = Card.create({"program_id": self.program_id.id, "partner_id": holder.id, "points": points})
+            return {"coupon_id": card.id}
         if self.kind == "ewallet":
             card = Card.search([("program_id", "=", self.program_id.id), ("partner_id", "=", holder.id)], limit=1)
             if card:
                 card.points += self.ewallet_amount
-                return card
-            return Card.create(
-                {"program_id": self.program_id.id, "partner_id": holder.id, "points": self.ewallet_amount}
-            )
-        holder.sudo().activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=self.env._("Fulfil the reward: %(reward)s", reward=self.name),
-            user_id=(self.responsible_id or holder.user_id or self.env.user).id,
+            else:
+                card = Card.create(
+                    {"program_id": self.program_id.id, "partner_id": holder.id, "points": self.ewallet_amount}
+                )
+            return {"coupon_id": card.id}
+        user = self._fulfilment_user(holder)
+        reward = self.with_context(lang=reader_lang(self.env, user, self.company_id))  # the task is theirs to read
+        activity = holder.sudo().activity_schedule(
+            "positive_reinforcement.mail_activity_type_pr_reward_fulfilment",
+            summary=reward.env._("Fulfil the reward: %(reward)s", reward=reward.name),
+            user_id=user.id,
         )
-        return Card
+        return {"activity_id": activity.id}
+
+    def _fulfilment_user(self, holder):
+        """The reward's *Fulfilled By* while they can do it, else whoever looks after the customer."""
+        responsible = self.sudo().responsible_id
+        if pr_can_do_tasks(responsible):
+            return responsible
+        return self.company_id._pr_task_users(holder)[holder]

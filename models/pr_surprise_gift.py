@@ -1,8 +1,14 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .res_company import pr_holder_by_row_sql
+from .pr_i18n import reader_lang
+from .res_company import pr_can_do_tasks, pr_holder_by_row_sql
+
+# Set only by the actions, under sudo after their checks: the way a gift is approved, sent or refused.
+WORKFLOW_FIELDS = {"state", "date_approved", "approved_by_id", "date_sent"}
+# What the budget counted when the gift was approved.
+BUDGET_FIELDS = {"value", "company_id"}
 
 
 class PrSurpriseGift(models.Model):
@@ -44,6 +50,7 @@ class PrSurpriseGift(models.Model):
         default="proposed",
         required=True,
         readonly=True,
+        copy=False,
         tracking=True,
     )
     budget_left = fields.Monetary(string="Budget Left This Month", compute="_compute_budget_left")
@@ -56,20 +63,45 @@ class PrSurpriseGift(models.Model):
             gift.budget_left = gift.company_id._pr_surprise_budget_left()
 
     # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(
+            vals.get(name) not in (False, None, "proposed") for vals in vals_list for name in WORKFLOW_FIELDS
+        ):
+            raise AccessError(self._workflow_error())
+        gifts = super().create(vals_list)
+        gifts._schedule_for_manager()
+        return gifts
+
+    def write(self, vals):
+        if not self.env.su and WORKFLOW_FIELDS & vals.keys():
+            raise AccessError(self._workflow_error())
+        if BUDGET_FIELDS & vals.keys() and any(gift.state in ("approved", "sent") for gift in self):
+            raise UserError(
+                self.env._("The value and company of an approved gift cannot change: refuse it and propose another.")
+            )
+        return super().write(vals)
+
+    def _workflow_error(self):
+        return self.env._("A surprise gift is approved, sent or refused only through its buttons.")
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
     def action_approve(self):
         """Approve proposals within the month's budget: all of them fit, or none is approved."""
-        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
-            raise UserError(self.env._("Only a Positive Reinforcement manager approves surprise gifts."))
+        self._check_pr_rights("positive_reinforcement.positive_reinforcement_group_manager", self._manager_error())
         proposed = self.filtered(lambda g: g.state == "proposed")
+        proposed._lock_budgets()
         for company in proposed.company_id:
             gifts = proposed.filtered(lambda g, c=company: g.company_id == c)
-            budget = company.pr_surprise_budget
             left = company._pr_surprise_budget_left()
             total = sum(gifts.mapped("value"))
-            if budget and total > left:
+            if company.pr_surprise_budget and total > left:
                 raise UserError(
                     self.env._(
                         "These gifts cost %(total)s but only %(left)s of this month's surprise-gift budget is left.",
@@ -77,20 +109,26 @@ class PrSurpriseGift(models.Model):
                         left=company.currency_id.format(left),
                     )
                 )
-        proposed.write(
+        proposed.sudo().write(
             {"state": "approved", "date_approved": fields.Date.context_today(self), "approved_by_id": self.env.uid}
         )
         return True
 
     def action_send(self):
         """Mark approved gifts sent, and log each one on its customer."""
+        self._check_pr_rights(
+            "positive_reinforcement.positive_reinforcement_group_user",
+            self.env._("Only Positive Reinforcement users can mark surprise gifts as sent."),
+        )
         if any(gift.state != "approved" for gift in self):
             raise UserError(self.env._("Only approved gifts can be sent."))
-        self.write({"state": "sent", "date_sent": fields.Date.context_today(self)})
+        self.sudo().write({"state": "sent", "date_sent": fields.Date.context_today(self)})
         self.activity_feedback(["positive_reinforcement.mail_activity_type_pr_surprise_gift"])
         for gift in self:
+            # A note for whoever looks after the customer: the gift's account manager.
+            reader = self.with_context(lang=reader_lang(self.env, gift.user_id or self.env.user, gift.company_id))
             gift.partner_id._message_log(
-                body=self.env._(
+                body=reader.env._(
                     "Surprise gift sent: %(gift)s, by %(user)s. %(message)s",
                     gift=gift.name,
                     user=gift.user_id.name or self.env.user.name,
@@ -100,30 +138,68 @@ class PrSurpriseGift(models.Model):
         return True
 
     def action_refuse(self):
+        self._check_pr_rights("positive_reinforcement.positive_reinforcement_group_manager", self._manager_error())
         if any(gift.state == "sent" for gift in self):
             raise UserError(self.env._("A gift already sent cannot be refused."))
-        self.write({"state": "refused"})
+        self.sudo().write({"state": "refused"})
         self.activity_unlink(["positive_reinforcement.mail_activity_type_pr_surprise_gift"])
         return True
+
+    def _check_pr_rights(self, group, message):
+        """Refuse before anything unless the user is in ``group`` and may change these gifts."""
+        if not self.env.user.has_group(group):
+            raise AccessError(message)
+        self.check_access("write")
+
+    def _manager_error(self):
+        return self.env._("Only a Positive Reinforcement manager approves or refuses surprise gifts.")
+
+    def _lock_budgets(self):
+        """Hold the budgets of these gifts' companies until the transaction ends.
+
+        Two managers approving at once must not both spend what is left. Odoo's transactions see the
+        database as it was when they began, so a mere lock would let the second one count without the
+        first one's approvals. A real (empty) update of the company row makes the second approval wait,
+        then fail with a serialization error; Odoo retries the call, which then reads the budget anew.
+        """
+        companies = self.company_id.filtered("pr_surprise_budget")
+        if not companies:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_company c SET pr_surprise_budget = c.pr_surprise_budget
+                  FROM (SELECT id FROM res_company WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE) l
+                 WHERE c.id = l.id
+                """,
+                companies.ids,
+            )
+        )
 
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        gifts = super().create(vals_list)
-        gifts._schedule_for_manager()
-        return gifts
-
     def _schedule_for_manager(self):
-        """The account manager is asked to choose, write and send the gift."""
+        """The account manager is asked to choose, write and send the gift.
+
+        The gift's account manager while they can do it, else whoever looks after the customer
+        (see ``res.company._pr_task_users``).
+        """
+        orphans = self.filtered(lambda gift: not pr_can_do_tasks(gift.user_id))
+        users = {
+            company: company._pr_task_users(gifts.partner_id)
+            for company, gifts in orphans.grouped("company_id").items()
+        }
         for gift in self:
+            user = gift.user_id if pr_can_do_tasks(gift.user_id) else users[gift.company_id][gift.partner_id]
+            reader = self.with_context(lang=reader_lang(self.env, user, gift.company_id))  # the task is theirs
             gift.activity_schedule(
                 "positive_reinforcement.mail_activity_type_pr_surprise_gift",
-                summary=self.env._("Surprise gift for %(customer)s", customer=gift.partner_id.name),
+                summary=reader.env._("Surprise gift for %(customer)s", customer=gift.partner_id.name),
                 note=gift.message,
-                user_id=(gift.user_id or gift.partner_id.user_id or self.env.user).id,
+                user_id=user.id,
             )
 
     @api.model

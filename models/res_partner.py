@@ -8,6 +8,8 @@ from odoo.tools import SQL
 from ..pr_lib.referral import generate_code
 from ..pr_lib.rfm import SEGMENTS
 
+PR_USER = "positive_reinforcement.positive_reinforcement_group_user"
+
 
 class ResPartner(models.Model):
     _name = "res.partner"
@@ -15,33 +17,50 @@ class ResPartner(models.Model):
     _pr_friend_field = "friend_partner_id"
     _pr_friend_argument = "friend"
 
-    pr_member_id = fields.Many2one("pr.member", string="Loyalty Membership", compute="_compute_pr_member")
+    # A customer's loyalty figures are for the users of the program: other employees and portal users may
+    # read contacts, but not these (the portal shows a customer their own, read for them).
+    pr_member_id = fields.Many2one(
+        "pr.member", string="Loyalty Membership", compute="_compute_pr_member", groups=PR_USER
+    )
     pr_tier_id = fields.Many2one(
-        "pr.tier", string="Loyalty Tier", compute="_compute_pr_member", search="_search_pr_tier_id"
+        "pr.tier", string="Loyalty Tier", compute="_compute_pr_member", search="_search_pr_tier_id", groups=PR_USER
     )
     pr_points_available = fields.Integer(
-        string="Available Points", compute="_compute_pr_member", search="_search_pr_points_available"
+        string="Available Points",
+        compute="_compute_pr_member",
+        search="_search_pr_points_available",
+        groups=PR_USER,
     )
-    pr_points_pending = fields.Integer(string="Pending Points", compute="_compute_pr_member")
-    pr_points_lifetime = fields.Integer(string="Lifetime Points", compute="_compute_pr_member")
-    pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member")
+    pr_points_pending = fields.Integer(string="Pending Points", compute="_compute_pr_member", groups=PR_USER)
+    pr_points_lifetime = fields.Integer(string="Lifetime Points", compute="_compute_pr_member", groups=PR_USER)
+    pr_points_expiring = fields.Integer(string="Points Expiring Soon", compute="_compute_pr_member", groups=PR_USER)
     pr_rfm_segment = fields.Selection(
-        SEGMENTS, string="RFM Segment", compute="_compute_pr_scores", search="_search_pr_rfm_segment"
+        SEGMENTS,
+        string="RFM Segment",
+        compute="_compute_pr_scores",
+        search="_search_pr_rfm_segment",
+        groups=PR_USER,
     )
     pr_clv_value = fields.Float(
-        string="Predicted Value (12 months)", compute="_compute_pr_scores", search="_search_pr_clv_value"
+        string="Predicted Value (12 months)",
+        compute="_compute_pr_scores",
+        search="_search_pr_clv_value",
+        groups=PR_USER,
     )
     pr_clv_probability_alive = fields.Float(
-        string="Probability Active", compute="_compute_pr_scores", search="_search_pr_clv_probability_alive"
+        string="Probability Active",
+        compute="_compute_pr_scores",
+        search="_search_pr_clv_probability_alive",
+        groups=PR_USER,
     )
-    pr_revenue_to_date = fields.Float(string="Revenue to Date", compute="_compute_pr_scores")
-    pr_ledger_count = fields.Integer(string="Ledger Entries", compute="_compute_pr_ledger_count")
-    pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count")
-    pr_offer_count = fields.Integer(compute="_compute_pr_offer_count")
+    pr_revenue_to_date = fields.Float(string="Revenue to Date", compute="_compute_pr_scores", groups=PR_USER)
+    pr_ledger_count = fields.Integer(string="Ledger Entries", compute="_compute_pr_ledger_count", groups=PR_USER)
+    pr_event_count = fields.Integer(string="Behaviours", compute="_compute_pr_event_count", groups=PR_USER)
+    pr_offer_count = fields.Integer(compute="_compute_pr_offer_count", groups=PR_USER)
     pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
     pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
     pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
-    pr_feedback_count = fields.Integer(string="Feedback", compute="_compute_pr_feedback_count")
+    pr_feedback_count = fields.Integer(string="Feedback", compute="_compute_pr_feedback_count", groups=PR_USER)
 
     pr_leaderboard_opt_in = fields.Boolean(
         string="On the Leaderboard",
@@ -50,9 +69,9 @@ class ResPartner(models.Model):
     )
     pr_is_points_holder = fields.Boolean(compute="_compute_pr_is_points_holder")
     pr_badge_grant_ids = fields.Many2many(
-        "pr.badge.grant", string="Loyalty Badges", compute="_compute_pr_badge_grant_ids"
+        "pr.badge.grant", string="Loyalty Badges", compute="_compute_pr_badge_grant_ids", groups=PR_USER
     )
-    pr_badge_count = fields.Integer(string="Badges Earned", compute="_compute_pr_badge_grant_ids")
+    pr_badge_count = fields.Integer(string="Badges Earned", compute="_compute_pr_badge_grant_ids", groups=PR_USER)
 
     _pr_referral_code_uniq = models.UniqueIndex(
         "(pr_referral_code) WHERE pr_referral_code IS NOT NULL", "This referral code is already used."
@@ -147,13 +166,13 @@ class ResPartner(models.Model):
         return self._pr_holder_action("positive_reinforcement.pr_badge_grant_action")
 
     def _search_pr_rfm_segment(self, operator, value):
-        return self._pr_search_members([("rfm_segment", operator, value)])
+        return self._pr_search_members("pr_rfm_segment", [("rfm_segment", operator, value)])
 
     def _search_pr_clv_value(self, operator, value):
-        return self._pr_search_members([("clv_value", operator, value)])
+        return self._pr_search_members("pr_clv_value", [("clv_value", operator, value)])
 
     def _search_pr_clv_probability_alive(self, operator, value):
-        return self._pr_search_members([("clv_probability_alive", operator, value)])
+        return self._pr_search_members("pr_clv_probability_alive", [("clv_probability_alive", operator, value)])
 
     @api.depends_context("company")
     def _compute_pr_ledger_count(self):
@@ -173,6 +192,7 @@ class ResPartner(models.Model):
 
     def action_view_pr_events(self):
         self.ensure_one()
+        self._pr_check_program_user()
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_event_action")
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         return action
@@ -197,9 +217,15 @@ class ResPartner(models.Model):
         )
         return {partner: counts.get(holder, 0) for partner, holder in holders.items()}
 
+    def _pr_check_program_user(self):
+        """The figures' buttons are callable over RPC by anyone signed in: only the program's users get the action."""
+        if not self.env.su and not self.env.user.has_group(PR_USER):
+            raise AccessError(self.env._("Only Positive Reinforcement users can see a customer's loyalty records."))
+
     def _pr_holder_action(self, xmlid):
         """The action ``xmlid`` showing the records of this partner's points holder."""
         self.ensure_one()
+        self._pr_check_program_user()
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         return action
@@ -221,9 +247,30 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Referral codes come from the engine only: a code given here (an import, a default) is ignored.
+        vals_list = [{k: v for k, v in vals.items() if k != "pr_referral_code"} for vals in vals_list]
+        self._pr_check_attribution(vals_list)
         partners = super().create(vals_list)
         partners.filtered(lambda p: p.is_company or not p.parent_id)._pr_ensure_referral_code()
         return partners
+
+    def write(self, vals):
+        if "pr_referral_code" in vals:
+            vals = self._pr_check_referral_code_write(vals)
+        self._pr_check_attribution([vals])
+        return super().write(vals)
+
+    def _pr_check_referral_code_write(self, vals):
+        """Referral codes are generated, never chosen: one could take over another customer's link.
+
+        Writing a partner's own code back (the contact merge does) changes nothing and is let through;
+        any other value is refused, or dropped when the caller is the framework itself (sudo).
+        """
+        vals = dict(vals)
+        code = vals.pop("pr_referral_code")
+        if all(partner.pr_referral_code == code for partner in self) or self.env.su:
+            return vals
+        raise AccessError(self.env._("Referral codes are generated by Positive Reinforcement and cannot be changed."))
 
     def _pr_ensure_referral_code(self):
         """Give these customers a unique referral code, in a few queries whatever their number."""
@@ -262,12 +309,14 @@ class ResPartner(models.Model):
 
     def action_view_pr_referrals(self):
         self.ensure_one()
+        self.env["pr.referral"].check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_referral_action")
         action["domain"] = [("referrer_id", "=", self.commercial_partner_id.id)]
         return action
 
     def action_pr_invite(self):
         self.ensure_one()
+        self.env["pr.referral.invite"].check_access("create")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Invite a Friend"),
@@ -277,7 +326,13 @@ class ResPartner(models.Model):
             "context": {"default_referrer_id": self.commercial_partner_id.id},
         }
 
-    def _pr_search_members(self, domain):
+    def _pr_search_members(self, fname, domain):
+        """Contacts whose points holder's member matches ``domain``, for searching on the field ``fname``.
+
+        ``groups=`` hides a field from reads, not from searches, which run this method as any user:
+        those who may not read the field may not filter on it either.
+        """
+        self._check_field_access(self._fields[fname], "read")
         members = self.env["pr.member"].sudo()._search(Domain.AND([domain, [("company_id", "=", self.env.company.id)]]))
         holders = Domain("id", "in", members.subselect("partner_id"))
         if self.env.company.pr_wallet_mode == "contact":
@@ -285,13 +340,14 @@ class ResPartner(models.Model):
         return Domain("commercial_partner_id", "in", self.env["res.partner"]._search(holders))
 
     def _search_pr_tier_id(self, operator, value):
-        return self._pr_search_members([("tier_id", operator, value)])
+        return self._pr_search_members("pr_tier_id", [("tier_id", operator, value)])
 
     def _search_pr_points_available(self, operator, value):
-        return self._pr_search_members([("points_available", operator, value)])
+        return self._pr_search_members("pr_points_available", [("points_available", operator, value)])
 
     def action_view_pr_ledger(self):
         self.ensure_one()
+        self._pr_check_program_user()
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_ledger_entry_action")
         action["domain"] = [("partner_id", "=", self._pr_holder().id)]
         action["context"] = {"search_default_group_by_kind": 0}

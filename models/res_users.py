@@ -5,6 +5,16 @@ from odoo.http import request
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    def action_archive(self):
+        """Odoo deletes the open activities of the users it archives: their loyalty tasks move on first.
+
+        A redeemed gift, a thank-you note or a feedback follow-up goes to whoever looks after the customer
+        now (see ``res.company._pr_task_users``), rather than disappearing with the salesperson.
+        """
+        self.check_access("write")
+        self.env["res.company"]._pr_reassign_tasks(leaving=self)
+        return super().action_archive()
+
     def _signup_create_user(self, values):
         """A visitor who came through a referral link and signs up becomes the referrer's friend."""
         user = super()._signup_create_user(values)

@@ -334,6 +334,10 @@ class TestAccessMatrix(HttpCase):
                 EVERYONE_INTERNAL,
                 lambda env: env["rating.rating"].browse(c.rating.id).write({"rating": 5, "consumed": True}),
             ),
+            ("res.users", "action_archive"): (
+                NOBODY,
+                lambda env: env["res.users"].browse(c.users["employee"].id).action_archive(),
+            ),
             ("res.partner", "write"): (
                 SALES,
                 lambda env: env["res.partner"].browse(c.friend.id).write({"phone": "+62 21 555 0100"}),

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.pr_i18n import reader_lang
+
 
 class PrSurpriseSuggest(models.TransientModel):
     """Proposes surprise gifts for the customers who deserve one most, within what is left of the budget."""
@@ -59,7 +61,7 @@ class PrSurpriseSuggest(models.TransientModel):
                     "value": self.value,
                     "message": self.message,
                     "origin": "suggestion",
-                    "reason": self.env._(
+                    "reason": self.with_context(lang=reader_lang(self.env, users[partner], self.company_id)).env._(
                         "%(count)s behaviours in %(days)s days, no reward in %(quiet)s days.",
                         count=count,
                         days=self.engagement_days,
