@@ -4,7 +4,7 @@ import uuid
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL, format_amount, formatLang
+from odoo.tools import SQL, formatLang
 
 from ..pr_lib.experiments import (
     assign_variants,
@@ -14,6 +14,7 @@ from ..pr_lib.experiments import (
     sample_size_per_group,
     two_proportion_ztest,
 )
+from .pr_i18n import acting_reader_lang
 
 STATES = [("draft", "Draft"), ("running", "Running"), ("done", "Done")]
 # The variant's fields that decide who is in which group: frozen once the experiment started.
@@ -38,7 +39,7 @@ class PrExperiment(models.Model):
     _order = "date_start desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(required=True, tracking=True, translate=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     state = fields.Selection(STATES, default="draft", required=True, readonly=True, copy=False, tracking=True)
@@ -197,6 +198,7 @@ class PrExperiment(models.Model):
 
     def action_start(self):
         """Split every customer of the segment between the groups, once and for good, and start the incentives."""
+        self.check_access("write")
         for experiment in self:
             experiment._check_startable()
             holders = experiment._segment()
@@ -210,14 +212,16 @@ class PrExperiment(models.Model):
             now = fields.Datetime.now()
             experiment.write({"state": "running", "date_start": now})
             assigned = experiment._assign(holders.ids, now)
+            reader = self.with_context(lang=acting_reader_lang(self.env, experiment.company_id))
             experiment.message_post(
-                body=self.env._("Started: %(count)s customers split between the groups.", count=len(assigned)),
+                body=reader.env._("Started: %(count)s customers split between the groups.", count=len(assigned)),
                 message_type="notification",
             )
         return True
 
     def action_stop(self):
         """End the incentives of the groups; the results stay, measured up to now."""
+        self.check_access("write")
         self.filtered(lambda experiment: experiment.state == "running").write(
             {"state": "done", "date_end": fields.Datetime.now()}
         )
@@ -225,6 +229,7 @@ class PrExperiment(models.Model):
 
     def action_view_assignments(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Customers of %(experiment)s", experiment=self.name),
@@ -237,6 +242,7 @@ class PrExperiment(models.Model):
     def action_preview_segment(self):
         """The customers who would join the experiment if it started now."""
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Segment of %(experiment)s", experiment=self.name),
@@ -460,7 +466,9 @@ class PrExperiment(models.Model):
         :return: ``{variant_id: dict}`` with ``customers``, ``conversions``, ``revenue``, ``rate`` and
             ``revenue_per_customer`` (None for an empty group) and, for the groups other than the holdout,
             ``lift`` (relative), ``z``, ``p_value`` and ``prob_beats_control`` (None when they cannot be
-            computed), ``early`` and ``too_small`` (bool) and ``warning`` (a sentence, or "")
+            computed), ``no_difference`` (why there is no chance to compute, when nobody or everybody
+            converted in both groups, else None), ``early`` and ``too_small`` (bool) and ``warning`` (a
+            sentence, or "")
         """
         counts = self._read_counts()
         results = {}
@@ -481,6 +489,7 @@ class PrExperiment(models.Model):
                     "z": None,
                     "p_value": None,
                     "prob_beats_control": None,
+                    "no_difference": None,
                     "early": False,
                     "too_small": False,
                     "warning": "",
@@ -491,16 +500,40 @@ class PrExperiment(models.Model):
         return results
 
     def _compare(self, conv_c, n_c, conv_v, n_v, fraction):
-        """A group against the holdout: lift, z-test, Bayesian probability and the warnings about reading it."""
+        """A group against the holdout: lift, z-test, Bayesian probability and the warnings about reading it.
+
+        When nobody (or everybody) converted in both, the data cannot tell the groups apart: the chance
+        to beat the holdout would only echo the prior (50 %), so neither it nor a p-value is given, and
+        ``no_difference`` says why.
+        """
         if not n_c or not n_v:
             return {"warning": self.env._("No customer in this group or in the holdout yet: nothing to compare.")}
         test = two_proportion_ztest(conv_c, n_c, conv_v, n_v)
-        compared = {"prob_beats_control": prob_beats_control(conv_c, n_c, conv_v, n_v)}
+        compared = {}
         warnings = []
         if test.valid:
-            compared.update(z=test.z, p_value=test.p_value, lift=None if math.isnan(test.lift) else test.lift)
+            compared.update(
+                z=test.z,
+                p_value=test.p_value,
+                lift=None if math.isnan(test.lift) else test.lift,
+                prob_beats_control=prob_beats_control(conv_c, n_c, conv_v, n_v),
+            )
+        elif conv_c or conv_v:
+            compared["no_difference"] = self.env._("Everybody converted")
+            warnings.append(
+                self.env._(
+                    "Everybody converted in this group and in the holdout: there is no difference to test, so no "
+                    "chance to beat the holdout."
+                )
+            )
         else:
-            warnings.append(self.env._("Nobody converted in either group, or everybody did: no difference to test."))
+            compared["no_difference"] = self.env._("No conversion yet")
+            warnings.append(
+                self.env._(
+                    "Nobody converted in this group or in the holdout yet: there is no difference to test, so no "
+                    "chance to beat the holdout."
+                )
+            )
         if self.sample_size and min(n_c, n_v) < self.sample_size:
             compared["too_small"] = True
             warnings.append(
@@ -523,175 +556,3 @@ class PrExperiment(models.Model):
             )
         compared["warning"] = " ".join(warnings)
         return compared
-
-
-class PrExperimentVariant(models.Model):
-    """One group of an experiment: the incentives it gets, its share of the customers, and its results."""
-
-    _name = "pr.experiment.variant"
-    _description = "Experiment Group"
-    _order = "experiment_id, is_control desc, id"
-
-    name = fields.Char(required=True)
-    experiment_id = fields.Many2one("pr.experiment", required=True, index=True, ondelete="cascade")
-    company_id = fields.Many2one(related="experiment_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(related="experiment_id.currency_id")
-    weight = fields.Integer(
-        default=1,
-        required=True,
-        help="The group's share of the customers, against the other groups' weights: 1 and 1 split half and half, "
-        "1 and 9 put a tenth in the first group.",
-    )
-    is_control = fields.Boolean(
-        string="Holdout",
-        help="The holdout gets none of the experiment's incentives: it shows what customers do without them, and "
-        "each group is compared with it.",
-    )
-    rule_ids = fields.One2many(
-        "pr.reward.rule", "experiment_variant_id", string="Reward Rules", help="Rules only this group gets."
-    )
-    campaign_ids = fields.One2many(
-        "pr.offer.campaign", "experiment_variant_id", string="Offer Campaigns", help="Offers only this group gets."
-    )
-    # Results
-    customer_count = fields.Integer(string="Customers", compute="_compute_results")
-    conversion_count = fields.Integer(
-        string="Conversions",
-        compute="_compute_results",
-        help="Customers of the group who showed the behaviour within the window after joining.",
-    )
-    conversion_rate_display = fields.Char(
-        string="Conversion Rate", compute="_compute_results", help="Conversions out of the group's customers."
-    )
-    revenue_per_customer_display = fields.Char(
-        string="Revenue per Customer",
-        compute="_compute_results",
-        help="Untaxed confirmed orders of the group's customers within their window, divided by all its customers.",
-    )
-    lift_display = fields.Char(
-        string="Lift",
-        compute="_compute_results",
-        help="How much higher the group's conversion rate is than the holdout's: +20% turns 10% into 12%.",
-    )
-    z_display = fields.Char(
-        string="z",
-        compute="_compute_results",
-        help="The difference with the holdout measured in standard errors: beyond 1.96 (or below -1.96) it is "
-        "unlikely to be chance, once the planned duration is over.",
-    )
-    p_value_display = fields.Char(
-        string="p-value",
-        compute="_compute_results",
-        help="The chance of seeing a difference at least this large if the incentive changed nothing. Below 0.05 "
-        "is the usual bar.",
-    )
-    prob_beats_control_display = fields.Char(
-        string="Chance to Beat Holdout",
-        compute="_compute_results",
-        help="Given the data, the probability that the group's true conversion rate is above the holdout's "
-        "(Bayesian, starting from no opinion).",
-    )
-    result_warning = fields.Char(
-        string="Read With Care", compute="_compute_results", help="Why the numbers cannot be trusted yet, if so."
-    )
-
-    _weight_positive = models.Constraint("CHECK(weight > 0)", "The weight of a group must be above zero.")
-
-    @api.depends("experiment_id.name")
-    def _compute_display_name(self):
-        for variant in self:
-            variant.display_name = f"{variant.experiment_id.name or ''} / {variant.name or ''}"
-
-    @api.depends("experiment_id.state", "experiment_id.date_start", "weight", "is_control")
-    def _compute_results(self):
-        results = self.experiment_id._get_results()
-        na = self.env._("n/a")
-        for variant in self:
-            result = results.get(variant._origin.id or variant.id) or {}
-            compared = not variant.is_control
-            variant.customer_count = result.get("customers", 0)
-            variant.conversion_count = result.get("conversions", 0)
-            variant.conversion_rate_display = variant._format_percent(result.get("rate"), na)
-            amount = result.get("revenue_per_customer")
-            variant.revenue_per_customer_display = (
-                na if amount is None else format_amount(self.env, amount, variant.currency_id)
-            )
-            variant.lift_display = compared and variant._format_percent(result.get("lift"), na, signed=True)
-            variant.z_display = compared and variant._format_number(result.get("z"), na, 2)
-            variant.p_value_display = compared and variant._format_p_value(result.get("p_value"), na)
-            variant.prob_beats_control_display = compared and variant._format_percent(
-                result.get("prob_beats_control"), na
-            )
-            variant.result_warning = result.get("warning") or False
-
-    @api.constrains("is_control", "rule_ids", "campaign_ids")
-    def _check_control_gets_nothing(self):
-        for variant in self.filtered("is_control"):
-            if variant.rule_ids or variant.campaign_ids:
-                raise ValidationError(
-                    self.env._(
-                        "The holdout of experiment %(experiment)s gets nothing: link rules and offers to another group.",
-                        experiment=variant.experiment_id.name,
-                    )
-                )
-
-    # ------------------------------------------------------------
-    # CRUD
-    # ------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        experiment_ids = [vals["experiment_id"] for vals in vals_list if vals.get("experiment_id")]
-        self.env["pr.experiment"].browse(experiment_ids)._check_groups_editable()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if ASSIGNMENT_FIELDS & set(vals):
-            (self.experiment_id | self.env["pr.experiment"].browse(vals.get("experiment_id")))._check_groups_editable()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_started(self):
-        self.experiment_id._check_groups_editable()
-
-    # ------------------------------------------------------------
-    # TOOLS
-    # ------------------------------------------------------------
-
-    def _format_percent(self, value, na, signed=False):
-        if value is None:
-            return na
-        text = f"{formatLang(self.env, 100 * value, digits=1)} %"
-        return f"+{text}" if signed and value > 0 else text
-
-    def _format_number(self, value, na, digits):
-        return na if value is None else formatLang(self.env, value, digits=digits)
-
-    def _format_p_value(self, value, na):
-        if value is None:
-            return na
-        if value < 0.001:
-            return f"< {formatLang(self.env, 0.001, digits=3)}"
-        return formatLang(self.env, value, digits=3)
-
-
-class PrExperimentAssignment(models.Model):
-    """A customer's group in an experiment: decided once by the hash, and kept for good."""
-
-    _name = "pr.experiment.assignment"
-    _description = "Experiment Assignment"
-    _order = "experiment_id, variant_id, partner_id"
-    _rec_name = "partner_id"
-
-    experiment_id = fields.Many2one("pr.experiment", required=True, index=True, readonly=True, ondelete="cascade")
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
-    variant_id = fields.Many2one(
-        "pr.experiment.variant", string="Group", required=True, index=True, readonly=True, ondelete="cascade"
-    )
-    date = fields.Datetime(
-        string="Joined On", required=True, readonly=True, help="When the customer joined the experiment."
-    )
-
-    _partner_once = models.UniqueIndex("(experiment_id, partner_id)", "A customer is in one group of an experiment.")
-    _partner_idx = models.Index("(partner_id, experiment_id)")

@@ -1,7 +1,8 @@
 import logging
-from datetime import date
+from datetime import date, datetime, time
 
 import numpy as np
+import pytz
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -23,6 +24,7 @@ _logger = logging.getLogger(__name__)
 FIT_SAMPLE = 20000
 WRITE_BATCH = 20000
 HORIZON_MONTHS = 12
+MODEL_CODES = ("bgnbd", "gamma_gamma")
 
 
 class PrMember(models.Model):
@@ -62,7 +64,25 @@ class PrMember(models.Model):
         help="Expected purchases times the expected value of a purchase (Gamma-Gamma model).",
     )
     scores_date = fields.Date(string="Scored On", readonly=True)
+    clv_fit_id = fields.Many2one(
+        "pr.clv.fit",
+        string="Lifetime Value Fit",
+        readonly=True,
+        ondelete="set null",
+        help="The model fit of the last scoring: its parameters, or why nothing could be predicted.",
+    )
+    clv_reason = fields.Char(
+        string="Why No Prediction",
+        compute="_compute_clv_reason",
+        help="Why the last scoring predicted no lifetime value for this customer's company.",
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
+
+    @api.depends("clv_fit_id.state", "clv_fit_id.reason")
+    @api.depends_context("lang")
+    def _compute_clv_reason(self):
+        for member in self:
+            member.clv_reason = member.clv_fit_id.reason or False
 
     # ------------------------------------------------------------
     # SCORING
@@ -76,7 +96,7 @@ class PrMember(models.Model):
         back in batches of plain SQL updates. Customers who bought get a member if they had none.
         Returns a short summary for the chatter and the logs.
         """
-        today = today or fields.Date.context_today(self)
+        today = today or self._pr_company_today(company)
         history = self._pr_read_history(company, today)
         if history is None:
             self._pr_clear_scores(company, [])
@@ -92,10 +112,13 @@ class PrMember(models.Model):
         frequency = x + 1
         r, f, mo = rfm_scores(recency, frequency, net_revenue)
         segments = rfm_segment(r, f, mo)
-        purchases, alive, value, note = self._pr_predict(company, ids, x, t_x, T, m)
+        purchases, alive, value, fits = self._pr_predict(company, today, ids, x, t_x, T, m)
+        fit = fits._pr_explanation()
+        note = _note(fits)
         self._pr_write_scores(
             company,
             today,
+            fit,
             {
                 "partner_id": ids.astype(int).tolist(),
                 "rfm_recency": r.astype(int).tolist(),
@@ -112,24 +135,48 @@ class PrMember(models.Model):
             },
         )
         _logger.info("Scored %s customers of %s. %s", ids.size, company.name, note)
-        return {"customers": int(ids.size), "note": note}
+        return {"customers": int(ids.size), "note": note, "fit": fit}
+
+    @api.model
+    def _pr_company_tz(self, company):
+        """The time zone a company's days and months are counted in.
+
+        The company's own (its address's), else the current user's (the cron's user at night), else UTC:
+        an order placed at 06:00 in Jakarta on the 1st belongs to the 1st, not to the day before in UTC.
+        """
+        return company.sudo().partner_id.tz or self.env.user.tz or "UTC"
+
+    @api.model
+    def _pr_company_today(self, company):
+        return fields.Date.context_today(self.with_context(tz=self._pr_company_tz(company)))
+
+    @api.model
+    def _pr_company_day_start(self, company, day):
+        """The UTC date-time (naive, as stored) at which ``day`` begins in the company's time zone."""
+        tz = pytz.timezone(self._pr_company_tz(company))
+        return tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
 
     def _pr_read_history(self, company, today):
-        """Order occasions, credit notes and margins per points holder, in company currency."""
+        """Order occasions, credit notes and margins per points holder, in company currency.
+
+        The day of an order is its day in the company's time zone.
+        """
         holder = company._pr_holder_sql("p")
+        day = pr_local_date_sql(SQL("so.date_order"), self._pr_company_tz(company))
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT %(holder)s AS holder, so.date_order::date AS day,
+                SELECT %(holder)s AS holder, %(day)s AS day,
                        SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS amount,
                        SUM(COALESCE(so.margin, 0) / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS margin
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND so.company_id = %(company)s AND so.date_order::date <= %(today)s
+                 WHERE so.state = 'sale' AND so.company_id = %(company)s AND %(day)s <= %(today)s
                  GROUP BY 1, 2
                 """,
                 holder=holder,
+                day=day,
                 company=company.id,
                 today=today,
             )
@@ -155,32 +202,39 @@ class PrMember(models.Model):
         refunds = self.env.cr.fetchall()
         return holders, days, amounts.astype(float), margins.astype(float), refunds
 
-    def _pr_predict(self, company, ids, x, t_x, T, m):
-        """BG/NBD and Gamma-Gamma fitted on the company's own customers; nothing when they cannot be."""
+    def _pr_predict(self, company, today, ids, x, t_x, T, m):
+        """BG/NBD and Gamma-Gamma fitted on the company's own customers; nothing when they cannot be.
+
+        Both fits are recorded (``pr.clv.fit``) with their parameters, or why they failed.
+
+        :return: ``(purchases, alive, value, fits)``: lists aligned on ``ids`` (all None when nothing is
+            predicted), and the two fits
+        """
         sample = np.arange(ids.size)
         if ids.size > FIT_SAMPLE:
             sample = np.sort(np.random.default_rng(company.id).choice(ids.size, FIT_SAMPLE, replace=False))
-        try:
-            bgnbd = fit_bgnbd(x[sample], t_x[sample], T[sample])
-            spend = fit_gamma_gamma(x[sample], m[sample])
-        except ValueError as error:
+        bgnbd = _attempt(fit_bgnbd, x[sample], t_x[sample], T[sample])
+        spend = _attempt(fit_gamma_gamma, x[sample], m[sample])
+        purchases = alive = value = None
+        if not isinstance(bgnbd, ValueError):
+            try:
+                alive = probability_alive(bgnbd, x, t_x, T)
+                purchases = expected_purchases(bgnbd, HORIZON_MONTHS * 365.25 / 12 / 7, x, t_x, T)
+            except ValueError as error:
+                bgnbd = error
+        if purchases is not None and not isinstance(spend, ValueError):
+            try:
+                value = predict_clv(bgnbd, spend, x, t_x, T, m, months=HORIZON_MONTHS)
+            except ValueError as error:  # e.g. q <= 1: a new customer's expected spend is infinite
+                spend = error
+        repeat = int(np.count_nonzero(x[sample] > 0))
+        fits = self.env["pr.clv.fit"]._pr_record(company, today, int(sample.size), repeat, bgnbd, spend)
+        if value is None:
             empty = [None] * ids.size
-            return empty, empty, empty, f"Lifetime value not predicted: {error}"
-        alive = probability_alive(bgnbd, x, t_x, T)
-        value = predict_clv(bgnbd, spend, x, t_x, T, m, months=HORIZON_MONTHS)
-        purchases = expected_purchases(bgnbd, HORIZON_MONTHS * 365.25 / 12 / 7, x, t_x, T)
-        note = (
-            f"BG/NBD r={bgnbd.r:.3f} alpha={bgnbd.alpha:.3f} a={bgnbd.a:.3f} b={bgnbd.b:.3f}; "
-            f"Gamma-Gamma p={spend.p:.3f} q={spend.q:.3f} v={spend.v:.3f}"
-        )
-        return (
-            np.round(purchases, 4).tolist(),
-            np.round(alive, 4).tolist(),
-            np.round(value, 2).tolist(),
-            note,
-        )
+            return empty, empty, empty, fits
+        return np.round(purchases, 4).tolist(), np.round(alive, 4).tolist(), np.round(value, 2).tolist(), fits
 
-    def _pr_write_scores(self, company, today, columns):
+    def _pr_write_scores(self, company, today, fit, columns):
         """Create the missing members, then write the scores with one UPDATE per batch."""
         partner_ids = columns["partner_id"]
         now = fields.Datetime.now()
@@ -209,7 +263,8 @@ class PrMember(models.Model):
                        SET rfm_recency = d.r, rfm_frequency = d.f, rfm_monetary = d.mo, rfm_segment = d.segment,
                            orders_count = d.orders, last_order_date = d.last_order, revenue_to_date = d.revenue,
                            margin_to_date = d.margin, clv_purchases = d.purchases,
-                           clv_probability_alive = d.alive, clv_value = d.value, scores_date = %(today)s
+                           clv_probability_alive = d.alive, clv_value = d.value, scores_date = %(today)s,
+                           clv_fit_id = %(fit)s
                       FROM unnest(%(partners)s::int[], %(r)s::int[], %(f)s::int[], %(mo)s::int[],
                                   %(segment)s::varchar[], %(orders)s::int[], %(last_order)s::date[],
                                   %(revenue)s::numeric[], %(margin)s::numeric[], %(purchases)s::float8[],
@@ -219,6 +274,7 @@ class PrMember(models.Model):
                      WHERE m.partner_id = d.partner_id AND m.company_id = %(company)s
                     """,
                     today=today,
+                    fit=fit.id,
                     company=company.id,
                     partners=part["partner_id"],
                     r=part["rfm_recency"],
@@ -245,13 +301,38 @@ class PrMember(models.Model):
                 UPDATE pr_member
                    SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_segment = NULL,
                        orders_count = 0, last_order_date = NULL, revenue_to_date = 0, margin_to_date = 0,
-                       clv_purchases = NULL, clv_probability_alive = NULL, clv_value = NULL
+                       clv_purchases = NULL, clv_probability_alive = NULL, clv_value = NULL, clv_fit_id = NULL
                  WHERE company_id = %s AND rfm_segment IS NOT NULL AND partner_id <> ALL(%s::int[])
                 """,
                 company.id,
                 scored_ids,
             )
         )
+
+
+def pr_local_date_sql(column, tz):
+    """SQL for the day, in the time zone ``tz``, of ``column``, a UTC date-time (``timestamp without time zone``)."""
+    return SQL("(%s AT TIME ZONE 'UTC' AT TIME ZONE %s)::date", column, tz)
+
+
+def _attempt(fit, *columns):
+    """The fitted parameters, or the ``ValueError`` (``FitError`` and its reason code) that stopped the fit."""
+    try:
+        return fit(*columns)
+    except ValueError as error:
+        return error
+
+
+def _note(fits):
+    """One line for the logs: the parameters of the two fits, or why nothing was predicted."""
+    fit = fits._pr_explanation()
+    if fit.state == "failed":
+        return f"Lifetime value not predicted: {fit.model} {fit.failure}: {fit.error}"
+    bgnbd, spend = (fits.filtered(lambda record, model=model: record.model == model) for model in MODEL_CODES)
+    return (
+        f"BG/NBD r={bgnbd.r:.3f} alpha={bgnbd.alpha:.3f} a={bgnbd.a:.3f} b={bgnbd.b:.3f}; "
+        f"Gamma-Gamma p={spend.p:.3f} q={spend.q:.3f} v={spend.v:.3f}"
+    )
 
 
 def _by_id(ids, rows):

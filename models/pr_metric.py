@@ -3,9 +3,11 @@ from datetime import date
 import numpy as np
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_date
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, format_amount, format_date, formatLang
 
 from ..pr_lib.rfm import SEGMENTS
+from .pr_member_scores import pr_local_date_sql
 
 PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 DIMENSIONS = [("all", "All customers"), ("tier", "By tier"), ("segment", "By RFM segment")]
@@ -19,6 +21,7 @@ COUNTS = [
     "purchasers",
     "repeaters",
     "referrers",
+    "referrals",
     "nps_promoters",
     "nps_detractors",
     "nps_answers",
@@ -72,7 +75,14 @@ class PrMetric(models.Model):
         string="Repeat Customers", readonly=True, help="Buying customers with two purchases or more to date."
     )
     referrers = fields.Integer(
-        string="Referring Customers", readonly=True, help="Buying customers with a referral qualified in the period."
+        string="Referring Customers",
+        readonly=True,
+        help="Customers at the end of the period who had a referral qualify in it.",
+    )
+    referrals = fields.Integer(
+        string="Qualified Referrals",
+        readonly=True,
+        help="Referrals of the group's customers that qualified in the period.",
     )
     nps_promoters = fields.Integer(string="Promoters", readonly=True)
     nps_detractors = fields.Integer(string="Detractors", readonly=True)
@@ -106,7 +116,8 @@ class PrMetric(models.Model):
         readonly=True,
         aggregator="avg",
         digits=(16, 1),
-        help="Share of the customers who bought in the period who had a referral qualify in it.",
+        help="Referring customers ÷ customers at the end of the period: the share of the customers (who bought in "
+        "the 12 months up to its end) who had a referral qualify in the period.",
     )
     nps = fields.Float(
         string="NPS",
@@ -136,6 +147,13 @@ class PrMetric(models.Model):
         help="Average predicted value of the next 12 months (BG/NBD and Gamma-Gamma) of the customers to date, as "
         "scored last.",
     )
+    clv_fit_id = fields.Many2one(
+        "pr.clv.fit",
+        string="Lifetime Value Fit",
+        readonly=True,
+        help="The model fit of the scoring the metrics were refreshed after: its parameters, or why nothing "
+        "could be predicted.",
+    )
     name = fields.Char(string="Period", compute="_compute_name")
     retention_display = fields.Char(string="Retention", compute="_compute_display")
     repeat_display = fields.Char(string="Repeat Purchase", compute="_compute_display")
@@ -143,10 +161,12 @@ class PrMetric(models.Model):
     nps_display = fields.Char(string="Net Promoter Score", compute="_compute_display")
     csat_display = fields.Char(string="Satisfaction", compute="_compute_display")
     clv_display = fields.Char(string="Lifetime Value", compute="_compute_display")
+    clv_predicted_display = fields.Char(string="Predicted per Customer", compute="_compute_clv_predicted_display")
 
     _period_idx = models.Index("(company_id, period, dimension, date)")
 
     @api.depends("period", "date")
+    @api.depends_context("lang")
     def _compute_name(self):
         for metric in self:
             if metric.period == "year":
@@ -159,16 +179,47 @@ class PrMetric(models.Model):
                 metric.name = format_date(self.env, metric.date, date_format="MMMM y")
 
     @api.depends(*RATES, *COUNTS)
+    @api.depends_context("lang")
     def _compute_display(self):
+        """The figures as the reader writes numbers and amounts (their language's separators and currency place)."""
+        na = self.env._("n/a")
+
+        def percent(value):
+            return f"{formatLang(self.env, value, digits=1)} %"
+
+        for metric in self:
+            metric.retention_display = percent(metric.retention_rate) if metric.customers_start else na
+            metric.repeat_display = percent(metric.repeat_rate) if metric.purchasers else na
+            metric.referral_display = percent(metric.referral_rate) if metric.customers_end else na
+            nps = formatLang(self.env, abs(metric.nps), digits=0)
+            metric.nps_display = (f"+{nps}" if metric.nps >= 0 else f"-{nps}") if metric.nps_answers else na
+            metric.csat_display = percent(metric.csat) if metric.csat_answers else na
+            metric.clv_display = (
+                format_amount(self.env, metric.clv_historical, metric.currency_id) if metric.customers_to_date else na
+            )
+
+    @api.depends("clv_predicted", "predicted_customers", "clv_fit_id.reason")
+    @api.depends_context("lang")
+    def _compute_clv_predicted_display(self):
         na = self.env._("n/a")
         for metric in self:
-            symbol = metric.currency_id.symbol or ""
-            metric.retention_display = f"{metric.retention_rate:.1f} %" if metric.customers_start else na
-            metric.repeat_display = f"{metric.repeat_rate:.1f} %" if metric.purchasers else na
-            metric.referral_display = f"{metric.referral_rate:.1f} %" if metric.purchasers else na
-            metric.nps_display = f"{metric.nps:+.0f}" if metric.nps_answers else na
-            metric.csat_display = f"{metric.csat:.1f} %" if metric.csat_answers else na
-            metric.clv_display = f"{metric.clv_historical:,.2f} {symbol}" if metric.customers_to_date else na
+            if metric.predicted_customers:
+                metric.clv_predicted_display = format_amount(self.env, metric.clv_predicted, metric.currency_id)
+            else:
+                metric.clv_predicted_display = metric.clv_fit_id.reason or na
+
+    # ------------------------------------------------------------
+    # READING
+    # ------------------------------------------------------------
+
+    def _web_read_group_fill_temporal(self, groups, groupby, aggregates, **fill_temporal):
+        """Rates nobody was counted for are NULL: in a graph, a group of them is a gap (None), never 0.
+
+        Odoo gives False for a NULL aggregate; a graph draws False as 0. The graph is the view that asks
+        for ``fill_temporal``, so the rates become None here; the pivot keeps False, an empty cell.
+        """
+        groups = super()._web_read_group_fill_temporal(groups, groupby, aggregates, **fill_temporal)
+        return undefined_rates_as_none(groups, groupby, aggregates)
 
     # ------------------------------------------------------------
     # REFRESH
@@ -186,6 +237,9 @@ class PrMetric(models.Model):
                 break
 
     def action_refresh(self):
+        """Recompute the current company's scores and metrics now: heavy, so for managers only."""
+        if not self.env.user.has_group("positive_reinforcement.positive_reinforcement_group_manager"):
+            raise AccessError(self.env._("Only a Positive Reinforcement manager can refresh the customer metrics."))
         company = self.env.company
         self.env["pr.member"]._pr_refresh_scores(company)
         self._pr_refresh(company)
@@ -193,16 +247,33 @@ class PrMetric(models.Model):
 
     @api.model
     def _pr_refresh(self, company, today=None):
-        """Recompute the metrics of ``company`` over the last three years, replacing the previous ones."""
-        today = today or fields.Date.context_today(self)
+        """Recompute the metrics of ``company`` over the last three years, replacing the previous ones.
+
+        Days and months are the company's, in its time zone (see ``pr.member._pr_company_tz``).
+        """
+        today = today or self.env["pr.member"]._pr_company_today(company)
         history = _History(self.env, company, today)
+        fit = self.env["pr.clv.fit"]._pr_latest(company)
         rows = []
         for period, months in PERIOD_MONTHS.items():
             for start in history.period_starts(months):
                 rows.extend(history.rows(period, start, months))
+        for row in rows:
+            row["clv_fit_id"] = fit.id or None
         self.env.cr.execute(SQL("DELETE FROM pr_metric WHERE company_id = %s", company.id))
         if rows:
-            columns = ["company_id", "period", "date", "dimension", "tier_id", "rfm_segment", *COUNTS, *AMOUNTS, *RATES]
+            columns = [
+                "company_id",
+                "period",
+                "date",
+                "dimension",
+                "tier_id",
+                "rfm_segment",
+                "clv_fit_id",
+                *COUNTS,
+                *AMOUNTS,
+                *RATES,
+            ]
             self.env.cr.execute(
                 SQL(
                     "INSERT INTO pr_metric (%s, create_uid, create_date, write_uid, write_date) "
@@ -227,6 +298,7 @@ class _History:
         self.end_month = _month_index(today)
         self.first_month = self.end_month - HISTORY_MONTHS - 12 + 1
         Member = env["pr.member"]
+        self.tz = Member._pr_company_tz(company)
         history = Member._pr_read_history(company, today)
         feedback = self._read_feedback()
         referrals = self._read_referrals()
@@ -271,11 +343,13 @@ class _History:
         self.env.cr.execute(
             SQL(
                 """
-                SELECT partner_id, date, metric, score FROM pr_feedback
-                 WHERE company_id = %s AND date >= %s
+                SELECT partner_id, %(day)s, metric, score FROM pr_feedback
+                 WHERE company_id = %(company)s AND %(day)s >= %(start)s AND %(day)s <= %(today)s
                 """,
-                self.company.id,
-                _month_start(self.first_month),
+                day=pr_local_date_sql(SQL("date"), self.tz),
+                company=self.company.id,
+                start=_month_start(self.first_month),
+                today=self.today,
             )
         )
         return _columns(self.env.cr.fetchall(), 4)
@@ -284,11 +358,14 @@ class _History:
         self.env.cr.execute(
             SQL(
                 """
-                SELECT referrer_id, qualified_date FROM pr_referral
-                 WHERE company_id = %s AND state IN ('qualified', 'rewarded') AND qualified_date >= %s
+                SELECT referrer_id, %(day)s FROM pr_referral
+                 WHERE company_id = %(company)s AND state IN ('qualified', 'rewarded')
+                   AND %(day)s >= %(start)s AND %(day)s <= %(today)s
                 """,
-                self.company.id,
-                _month_start(self.first_month),
+                day=pr_local_date_sql(SQL("qualified_date"), self.tz),
+                company=self.company.id,
+                start=_month_start(self.first_month),
+                today=self.today,
             )
         )
         return _columns(self.env.cr.fetchall(), 2)
@@ -373,7 +450,7 @@ class _History:
             "customers_new": has_any & (self.first >= a) & (self.first < b),
             "purchasers": bought,
             "repeaters": bought & (self.cum_occasions[:, b - 1] >= 2),
-            "referrers": bought & (self.referred[:, a:b].sum(axis=1) > 0),
+            "referrals": self.referred[:, a:b].sum(axis=1),
             "nps_promoters": self.nps[1][:, a:b].sum(axis=1),
             "nps_detractors": self.nps[2][:, a:b].sum(axis=1),
             "nps_answers": self.nps[0][:, a:b].sum(axis=1),
@@ -382,6 +459,7 @@ class _History:
             "customers_to_date": has_any & (self.first < b),
             "revenue": self.revenue[:, a:b].sum(axis=1),
         }
+        columns["referrers"] = columns["customers_end"] & (columns["referrals"] > 0)
         to_date = columns["customers_to_date"]
         columns["revenue_to_date"] = np.where(to_date, self.cum_revenue[:, b - 1], 0.0)
         columns["margin_to_date"] = np.where(to_date, self.cum_margin[:, b - 1], 0.0)
@@ -404,7 +482,7 @@ class _History:
 
 
 def _sql_type(column):
-    if column in ("company_id", "tier_id", *COUNTS):
+    if column in ("company_id", "tier_id", "clv_fit_id", *COUNTS):
         return "int"
     if column == "date":
         return "date"
@@ -427,13 +505,26 @@ def _rates(group):
     row.update({name: round(float(group[name]), 2) for name in AMOUNTS})
     row["retention_rate"] = ratio(row["customers_end"] - row["customers_new"], row["customers_start"])
     row["repeat_rate"] = ratio(row["repeaters"], row["purchasers"])
-    row["referral_rate"] = ratio(row["referrers"], row["purchasers"])
+    row["referral_rate"] = ratio(row["referrers"], row["customers_end"])
     row["nps"] = ratio(row["nps_promoters"] - row["nps_detractors"], row["nps_answers"])
     row["csat"] = ratio(row["csat_satisfied"], row["csat_answers"])
     row["clv_historical"] = ratio(row["revenue_to_date"], row["customers_to_date"], 1.0)
     row["margin_per_customer"] = ratio(row["margin_to_date"], row["customers_to_date"], 1.0)
     row["clv_predicted"] = ratio(row["predicted_value"], row["predicted_customers"], 1.0)
     return row
+
+
+def undefined_rates_as_none(groups, groupby, aggregates):
+    """``_read_group`` rows with None, not False, for the rates nobody was counted for."""
+    positions = [len(groupby) + index for index, spec in enumerate(aggregates) if spec.split(":")[0] in RATES]
+    if not positions:
+        return groups
+    rows = [list(group) for group in groups]
+    for row in rows:
+        for position in positions:
+            if row[position] is False:
+                row[position] = None
+    return [tuple(row) for row in rows]
 
 
 def _columns(rows, width):

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import formatLang
 
 
 class PrRewardRule(models.Model):
@@ -78,6 +79,11 @@ class PrRewardRule(models.Model):
     gift_name = fields.Char(string="Gift", translate=True)
     gift_value = fields.Monetary()
     decision_ids = fields.One2many("pr.event.decision", "rule_id")
+    grants = fields.Char(
+        compute="_compute_grants",
+        help="The points the rule grants, before the tier and offer multipliers: fixed points, or points per currency "
+        "unit of the behaviour's value at the rule's rate or, when it has none, the company's.",
+    )
     granted_count = fields.Integer(compute="_compute_usage")
     budget_used = fields.Integer(string="Points This Month", compute="_compute_usage")
 
@@ -86,25 +92,57 @@ class PrRewardRule(models.Model):
     _limits_positive = models.Constraint(
         "CHECK(max_per_period >= 0 AND monthly_budget >= 0)", "Limits and budgets cannot be negative."
     )
+    _min_value_positive = models.Constraint(
+        "CHECK(min_value IS NULL OR min_value >= 0)", "The minimum value cannot be negative."
+    )
+    _gift_value_positive = models.Constraint(
+        "CHECK(gift_value IS NULL OR gift_value >= 0)", "The gift's value cannot be negative."
+    )
 
     @api.depends("company_id")
     def _compute_currency_id(self):
         for rule in self:
             rule.currency_id = (rule.company_id or self.env.company).currency_id
 
+    @api.depends("points_mode", "points", "rate", "currency_id", "company_id.pr_points_per_currency")
+    @api.depends_context("company", "lang")
+    def _compute_grants(self):
+        for rule in self:
+            if rule.points_mode == "fixed":
+                rule.grants = (
+                    self.env._("1 point") if rule.points == 1 else self.env._("%(points)s points", points=rule.points)
+                )
+                continue
+            rate = rule.rate or (rule.company_id or self.env.company).pr_points_per_currency
+            digits = next(digits for digits in range(5) if round(rate, digits) == round(rate, 4))
+            values = {"rate": formatLang(self.env, rate, digits=digits), "currency": rule.currency_id.name}
+            if rule.rate:
+                text = self.env._("1 point per %(currency)s", **values) if rate == 1 else None
+                rule.grants = text or self.env._("%(rate)s points per %(currency)s", **values)
+            else:
+                text = self.env._("1 point per %(currency)s (company rate)", **values) if rate == 1 else None
+                rule.grants = text or self.env._("%(rate)s points per %(currency)s (company rate)", **values)
+
     def _compute_usage(self):
         Decision = self.env["pr.event.decision"]
         granted = dict(
             Decision._read_group([("rule_id", "in", self.ids), ("outcome", "=", "granted")], ["rule_id"], ["__count"])
         )
-        month_start = fields.Date.context_today(self).replace(day=1)
-        used = dict(
-            Decision._read_group(
-                [("rule_id", "in", self.ids), ("outcome", "=", "granted"), ("date", ">=", month_start)],
-                ["rule_id"],
-                ["points:sum"],
+        # This month is the company's, in its time zone (a rule for every company: the current one's).
+        Member = self.env["pr.member"]
+        used = {}
+        for company in self.company_id | self.env.company:
+            rules = self.filtered(lambda rule, company=company: (rule.company_id or self.env.company) == company)
+            if not rules:
+                continue
+            month_start = Member._pr_company_day_start(company, Member._pr_company_today(company).replace(day=1))
+            used.update(
+                Decision._read_group(
+                    [("rule_id", "in", rules.ids), ("outcome", "=", "granted"), ("date", ">=", month_start)],
+                    ["rule_id"],
+                    ["points:sum"],
+                )
             )
-        )
         for rule in self:
             rule.granted_count = granted.get(rule, 0)
             rule.budget_used = used.get(rule, 0)
@@ -121,6 +159,7 @@ class PrRewardRule(models.Model):
 
     def action_view_decisions(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Decisions"),

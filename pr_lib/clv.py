@@ -25,6 +25,20 @@ DAYS_PER_MONTH = 365.25 / 12
 MIN_REPEAT_CUSTOMERS = 3  # below this the three spend parameters are not identified
 
 
+class FitError(ValueError):
+    """The history cannot support a fit. ``code`` says why, for callers that explain it to people.
+
+    Codes: ``no_repeat`` (no customer came back), ``few_repeat`` (``count`` repeat customers where
+    ``needed`` are needed) and ``no_convergence`` (the likelihood could not be maximized).
+    """
+
+    def __init__(self, message, code, count=None, needed=None):
+        super().__init__(message)
+        self.code = code
+        self.count = count
+        self.needed = needed
+
+
 @dataclass(frozen=True)
 class BGNBDParams:
     """Fitted BG/NBD parameters and the (unpenalized) log-likelihood they reach."""
@@ -109,18 +123,29 @@ def _fit(negative_log_likelihood, start):
     Nelder-Mead is robust on these small, smooth but badly scaled likelihoods. Its default first
     simplex is relative to the start point, hence tiny around log(1) = 0; a step of 0.5 in log space
     (a factor of 1.65) explores properly. A second, smaller simplex from the first optimum restarts the
-    search, which guards against a simplex that collapsed before reaching the optimum.
+    search, which guards against a simplex that collapsed before reaching the optimum. On a flat ridge
+    (parameters not identified, e.g. spend that hardly varies between customers) the restart may wander
+    without ever stopping: when it found nothing better than a first pass that converged, that optimum
+    stands.
     """
     point = np.log(np.asarray(start, dtype=float))
     options = {"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000, "maxfev": 40000}
+    converged = None  # the last pass that converged
     for step in (0.5, 0.05):
         simplex = np.vstack([point, point + step * np.eye(point.size)])
         result = minimize(
             negative_log_likelihood, point, method="Nelder-Mead", options=options | {"initial_simplex": simplex}
         )
+        no_better = converged is not None and result.fun >= converged.fun - 1e-9 * max(1.0, abs(converged.fun))
+        if result.success:
+            converged = result
         point = result.x
-    if not result.success or not np.all(np.isfinite(point)):
-        raise RuntimeError("maximum likelihood fit did not converge: %s" % result.message)
+    if not result.success and no_better:
+        point = converged.x
+    elif not result.success:
+        converged = None
+    if converged is None or not np.all(np.isfinite(point)):
+        raise FitError("maximum likelihood fit did not converge: %s" % result.message, "no_convergence")
     return np.exp(point)
 
 
@@ -133,7 +158,7 @@ def fit_bgnbd(x, t_x, T, penalizer=0.0):
     """
     x, t_x, T = _check_summary(x, t_x, T)
     if not np.any(x > 0):
-        raise ValueError("no customer made a repeat purchase: the purchase rate cannot be estimated")
+        raise FitError("no customer made a repeat purchase: the purchase rate cannot be estimated", "no_repeat", 0, 1)
     if penalizer < 0:
         raise ValueError("penalizer must be >= 0")
     count = x.size
@@ -227,8 +252,11 @@ def fit_gamma_gamma(x, m):
     x, m, repeat = _repeat_spend(x, m)
     x, m = x[repeat], m[repeat]
     if x.size < MIN_REPEAT_CUSTOMERS:
-        raise ValueError(
-            "the Gamma-Gamma model needs at least %d repeat customers, got %d" % (MIN_REPEAT_CUSTOMERS, x.size)
+        raise FitError(
+            "the Gamma-Gamma model needs at least %d repeat customers, got %d" % (MIN_REPEAT_CUSTOMERS, x.size),
+            "few_repeat",
+            int(x.size),
+            MIN_REPEAT_CUSTOMERS,
         )
 
     def objective(log_params):

@@ -1,12 +1,16 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from ..models.pr_metric import undefined_rates_as_none
+
 
 class PrReferralReport(models.Model):
-    """Referral rate per month: the share of active customers with at least one qualified referral.
+    """Referral rate per month, read from the Customer Metrics: one definition, one computation.
 
-    Active customers are the commercial entities with a confirmed order in the month; a referral
-    counts in the month it qualified (qualified or rewarded).
+    The referral rate of a month is the share of the customers at its end (points holders who bought in
+    the 12 months up to it) who had a referral qualify in it (qualified or rewarded), in the company's
+    time zone. It is the monthly, all-customers row of ``pr.metric``, so both screens always show the
+    same figure, refreshed with the metrics (nightly, or with Refresh Now).
     """
 
     _name = "pr.referral.report"
@@ -16,10 +20,26 @@ class PrReferralReport(models.Model):
 
     month = fields.Date(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    active_customers = fields.Integer(readonly=True, aggregator="sum")
-    referrers = fields.Integer(string="Customers Who Referred", readonly=True, aggregator="sum")
+    active_customers = fields.Integer(
+        string="Customers",
+        readonly=True,
+        aggregator="sum",
+        help="Customers at the end of the month: points holders who bought in the 12 months up to it.",
+    )
+    referrers = fields.Integer(
+        string="Customers Who Referred",
+        readonly=True,
+        aggregator="sum",
+        help="Customers at the end of the month who had a referral qualify in it.",
+    )
     qualified_referrals = fields.Integer(readonly=True, aggregator="sum")
-    referral_rate = fields.Float(string="Referral Rate (%)", readonly=True, aggregator="avg", digits=(16, 1))
+    referral_rate = fields.Float(
+        string="Referral Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Customers who referred ÷ customers, as in the Customer Metrics; empty when there is no customer.",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -27,27 +47,17 @@ class PrReferralReport(models.Model):
             SQL(
                 """
                 CREATE OR REPLACE VIEW %s AS (
-                    WITH active AS (
-                        SELECT date_trunc('month', so.date_order)::date AS month, so.company_id,
-                               COUNT(DISTINCT p.commercial_partner_id) AS customers
-                          FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
-                         WHERE so.state = 'sale'
-                         GROUP BY 1, 2
-                    ), referred AS (
-                        SELECT date_trunc('month', r.qualified_date)::date AS month, r.company_id,
-                               COUNT(DISTINCT r.referrer_id) AS referrers, COUNT(*) AS referrals
-                          FROM pr_referral r
-                         WHERE r.state IN ('qualified', 'rewarded') AND r.qualified_date IS NOT NULL
-                         GROUP BY 1, 2
-                    )
-                    SELECT ROW_NUMBER() OVER (ORDER BY a.month, a.company_id) AS id,
-                           a.month, a.company_id, a.customers AS active_customers,
-                           COALESCE(f.referrers, 0) AS referrers, COALESCE(f.referrals, 0) AS qualified_referrals,
-                           ROUND(100.0 * COALESCE(f.referrers, 0) / NULLIF(a.customers, 0), 1) AS referral_rate
-                      FROM active a
-                      LEFT JOIN referred f ON f.month = a.month AND f.company_id = a.company_id
+                    SELECT m.id, m.date AS month, m.company_id, m.customers_end AS active_customers,
+                           m.referrers, COALESCE(m.referrals, 0) AS qualified_referrals, m.referral_rate
+                      FROM pr_metric m
+                     WHERE m.period = 'month' AND m.dimension = 'all'
                 )
                 """,
                 SQL.identifier(self._table),
             )
         )
+
+    def _web_read_group_fill_temporal(self, groups, groupby, aggregates, **fill_temporal):
+        """A month without customers has no rate: the graph leaves a gap rather than draw 0 (see pr.metric)."""
+        groups = super()._web_read_group_fill_temporal(groups, groupby, aggregates, **fill_temporal)
+        return undefined_rates_as_none(groups, groupby, aggregates)

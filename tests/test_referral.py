@@ -177,8 +177,9 @@ class TestReferral(PositiveReinforcementCase):
         self.friend.pr_referred_by_id = self.alice
         self.order(self.alice)
         self.order(self.friend)
+        self.env["pr.metric"]._pr_refresh(self.company)  # the report reads the Customer Metrics
         self.env.flush_all()
-        month = fields.Date.context_today(self.Referral).replace(day=1)
+        month = self.env["pr.member"]._pr_company_today(self.company).replace(day=1)
         row = self.env["pr.referral.report"].search([("month", "=", month), ("company_id", "=", self.company.id)])
         self.assertEqual(row.referrers, 1)
         self.assertEqual(row.qualified_referrals, 1)

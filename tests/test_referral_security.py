@@ -262,6 +262,7 @@ class TestReferralInviteAndReport(RefusalMixin, PositiveReinforcementCase):
                 )
             )
             order.action_confirm()
+            self.env["pr.metric"]._pr_refresh(company)  # the report reads the Customer Metrics
         self.env.flush_all()
         Report = self.env["pr.referral.report"]
         self.assertTrue(Report.search([("company_id", "=", other.id)]))

@@ -7,6 +7,7 @@ from scipy import integrate, stats
 
 from pr_lib.clv import (
     BGNBDParams,
+    FitError,
     GammaGammaParams,
     bgnbd_log_likelihood,
     expected_purchases,
@@ -241,6 +242,15 @@ def test_gamma_gamma_needs_enough_repeat_customers():
         fit_gamma_gamma([1, 2, 3], [10.0, 0.0, 12.0])
     fit = fit_gamma_gamma([0, 1, 2, 3], [np.nan, 10.0, 20.0, 15.0])  # three are enough to get numbers
     assert np.isfinite([fit.p, fit.q, fit.v]).all()
+
+
+def test_fit_errors_say_why_in_a_code():
+    with pytest.raises(FitError) as no_repeat:
+        fit_bgnbd([0, 0], [0.0, 0.0], [10.0, 12.0])
+    assert no_repeat.value.code == "no_repeat"
+    with pytest.raises(FitError) as few:
+        fit_gamma_gamma([0, 0, 0, 3, 1], [np.nan, 0.0, np.nan, 20.0, 25.0])
+    assert (few.value.code, few.value.count, few.value.needed) == ("few_repeat", 2, 3)
 
 
 def test_single_purchase_customers_get_the_population_spend(cdnow_bgnbd):

@@ -1,0 +1,18 @@
+from odoo import api, models
+
+
+class PrReward(models.Model):
+    """A reward's name with its cost where a salesperson picks one for a customer (the Redeem a Reward wizard)."""
+
+    _inherit = "pr.reward"
+
+    @api.depends("points_cost")
+    @api.depends_context("pr_show_points_cost", "lang")
+    def _compute_display_name(self):
+        super()._compute_display_name()
+        if not self.env.context.get("pr_show_points_cost"):
+            return
+        for reward in self:
+            reward.display_name = self.env._(
+                "%(reward)s (%(cost)s points)", reward=reward.display_name, cost=reward.points_cost
+            )
