@@ -1,14 +1,64 @@
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from odoo import http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
-from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 MESSAGE_KEY = "pr_portal_message"
+# Each paged table of My Rewards: its own page parameter, and the section its pager links back to.
+PAGED_TABLES = {
+    "history": ("history_page", "pr_history"),
+    "redemption": ("redemption_page", "pr_redemptions"),
+    "referral": ("referral_page", "pr_referral"),
+    "coupon": ("coupon_page", "pr_coupons"),
+}
+
+
+def page_number(value):
+    """A page number from the query string: anything but a positive whole number is the first page."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return 1
+    return max(number, 1)
+
+
+def rewards_pager(table, tables):
+    """The values of ``portal.pager`` for one table: its links change its own page and keep the others'."""
+    current, step, total = tables[table]["page"], tables[table]["step"], tables[table]["total"]
+    page_count = max(1, -(-total // step))
+
+    def url(number):
+        args = {param: tables[name]["page"] for name, (param, _anchor) in PAGED_TABLES.items()}
+        args[PAGED_TABLES[table][0]] = number
+        query = urlencode({param: value for param, value in args.items() if value > 1})
+        return f"/my/rewards{'?' + query if query else ''}#{PAGED_TABLES[table][1]}"
+
+    if page_count <= 5:
+        numbers = list(range(1, page_count + 1))
+    elif current <= 3:
+        numbers = [1, 2, 3, 4, "…", page_count]
+    elif current >= page_count - 2:
+        numbers = [1, "…", *range(page_count - 3, page_count + 1)]
+    else:
+        numbers = [1, "…", current - 1, current, current + 1, "…", page_count]
+
+    def link(number):
+        return {"num": number, "url": url(number)}
+
+    return {
+        "page_count": page_count,
+        "offset": (current - 1) * step,
+        "page": link(current),
+        "page_first": link(1),
+        "page_previous": link(max(1, current - 1)),
+        "page_next": link(min(page_count, current + 1)),
+        "page_last": link(page_count),
+        "pages": [{"num": n, "url": url(n) if n != "…" else None, "is_current": n == current} for n in numbers],
+    }
 
 
 class RewardsPortal(CustomerPortal):
@@ -17,22 +67,22 @@ class RewardsPortal(CustomerPortal):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "pr_points" in counters:
-            values["pr_points"] = request.env.user.partner_id.pr_points_available
+            # The figures are hidden from portal users on contacts: their own are read for them.
+            values["pr_points"] = request.env.user.partner_id.sudo().pr_points_available
         return values
 
     @http.route(["/my/rewards", "/my/rewards/page/<int:page>"], type="http", auth="user", methods=["GET"], website=True)
     def portal_my_rewards(self, page=1, **kwargs):
+        """My Rewards; ``page`` (and ``/page/<n>``) is the history's page, as links made before each table paged."""
+        pages = {table: page_number(kwargs.get(param, 1)) for table, (param, _anchor) in PAGED_TABLES.items()}
+        if "history_page" not in kwargs:
+            pages["history"] = page_number(page)
         values = self._prepare_portal_layout_values()
-        values.update(request.env["pr.portal"]._page_values(page))
+        values.update(request.env["pr.portal"]._page_values(pages))
         values.update(
             {
                 "page_name": "rewards",
-                "pager": portal_pager(
-                    url="/my/rewards",
-                    total=values["ledger_count"],
-                    page=values["ledger_page"],
-                    step=values["ledger_step"],
-                ),
+                "pagers": {table: rewards_pager(table, values["tables"]) for table in PAGED_TABLES},
                 "form_token": uuid.uuid4().hex,
                 "share_url": "https://wa.me/?text=" + quote(values["referral_url"] or ""),
                 "message": request.session.pop(MESSAGE_KEY, None),
@@ -66,7 +116,13 @@ class RewardsPortal(CustomerPortal):
         if not redemption:
             raise request.not_found()
         values = self._prepare_portal_layout_values()
-        values.update({"page_name": "rewards", "redemption": redemption})
+        values.update(
+            {
+                "page_name": "rewards",
+                "redemption": redemption,
+                "format_points": request.env["pr.portal"]._format_points,
+            }
+        )
         return request.render("positive_reinforcement.portal_my_redemption", values)
 
     @http.route("/my/rewards/leaderboard", type="http", auth="user", methods=["POST"], website=True)
