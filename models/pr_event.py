@@ -5,7 +5,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import psycopg2
 import psycopg2.errors
@@ -18,6 +18,7 @@ from .idempotency import known_keys
 from .pr_event_outside import FUTURE_TOLERANCE, OutsideRecording, email_key
 from .pr_event_tasks import schedule_tasks
 from .pr_i18n import Joined, _lt, field_translations, installed_langs, translations_json, write_translated
+from .pr_timezone import pr_local_date
 from .res_company import pr_holder_by_row_sql
 
 _logger = logging.getLogger(__name__)
@@ -350,10 +351,6 @@ class PrEvent(models.Model):
             self.env.ref("positive_reinforcement.ir_cron_grant_badges")._trigger()
 
 
-def _as_date(value):
-    return value.date() if isinstance(value, datetime) else value
-
-
 class _EventBatch:
     """Matches a batch of events to reward rules and posts the outcomes, in a constant number of queries.
 
@@ -443,9 +440,12 @@ class _EventBatch:
                 "per_currency": company.pr_points_per_currency,
                 "release_on": company.pr_release_on,
                 "pending_days": company.pr_pending_days,
+                "tz": company._pr_tz(),
             }
             for company in companies
         }
+        for event in events:  # the company's day: validity, limits, budgets, offers and release dates count in it
+            event["day"] = pr_local_date(event["date"], self.companies[event["company_id"]]["tz"])
         by_behavior = defaultdict(list)
         names = field_translations(records, "name")
         for rule in records:
@@ -494,7 +494,7 @@ class _EventBatch:
         )
         self.tiers = {(m.partner_id.id, m.company_id.id): m.tier_id.id for m in members}
         self.multipliers = {tier.id: tier.multiplier for tier in members.tier_id}
-        days = [e["date"].date() for e in events]
+        days = [e["day"] for e in events]
         self.offer_multipliers = (
             self.env["pr.offer"]._active_multipliers(holder_ids, company_ids, min(days), max(days)) if days else {}
         )
@@ -525,22 +525,16 @@ class _EventBatch:
             ):
                 self.once[(rule.id, partner.id)] = count
         self.per_period = defaultdict(int)
-        for period in {rule["period"] for rule in all_rules if rule["max_per_period"]}:
-            limited = [rule["id"] for rule in all_rules if rule["max_per_period"] and rule["period"] == period]
-            for rule, partner, day, count in Decision._read_group(
-                [("rule_id", "in", limited), ("outcome", "=", "granted"), ("partner_id", "in", holder_ids)],
-                ["rule_id", "partner_id", "date:day"],
-                ["__count"],
-            ):
-                self.per_period[(rule.id, partner.id, _period_start(period, _as_date(day)))] += count
+        periods = {rule["id"]: rule["period"] for rule in all_rules if rule["max_per_period"]}
+        if periods:
+            for rule_id, holder_id, day, count in Decision._pr_granted(list(periods), holder_ids):
+                self.per_period[(rule_id, holder_id, _period_start(periods[rule_id], day))] += count
         self.budget = defaultdict(int)
         budgeted = [rule["id"] for rule in all_rules if rule["budget"]]
         if budgeted:
             self._lock_budgets(budgeted)
-            for rule, month, points in Decision._read_group(
-                [("rule_id", "in", budgeted), ("outcome", "=", "granted")], ["rule_id", "date:month"], ["points:sum"]
-            ):
-                self.budget[(rule.id, _as_date(month))] += points
+            for rule_id, month, points in Decision._pr_granted(budgeted):
+                self.budget[(rule_id, month)] += points
         self.rule_ids = rule_ids
 
     def _lock_budgets(self, rule_ids):
@@ -568,7 +562,7 @@ class _EventBatch:
     def _decide(self, event, rule):
         holder_id = event["holder_id"]
         decision = {"event": event, "rule": rule, "points": 0, "note": ""}
-        day = event["date"].date()
+        day = event["day"]
         tier_id = self.tiers.get((holder_id, event["company_id"]))
         if (rule["date_from"] and day < rule["date_from"]) or (rule["date_to"] and day > rule["date_to"]):
             return {
@@ -626,7 +620,7 @@ class _EventBatch:
             points = event["value"] * (rule["rate"] or self.companies[event["company_id"]]["per_currency"])
         if rule["multiplier"]:
             points *= self.multipliers.get(tier_id, 1.0) if tier_id else 1.0
-            day = event["date"].date()
+            day = event["day"]
             offers = self.offer_multipliers.get((event["holder_id"], event["company_id"]), ())
             points *= max((factor for start, end, factor in offers if start <= day <= end), default=1.0)
         return int(math.floor(points + 1e-9))
@@ -648,7 +642,7 @@ class _EventBatch:
             if company["release_on"] == "payment":
                 movement["pending"] = True
             else:
-                movement["release_date"] = event["date"].date() + timedelta(days=company["pending_days"])
+                movement["release_date"] = event["day"] + timedelta(days=company["pending_days"])
         return movement
 
     # --- writing ---------------------------------------------------------------

@@ -305,7 +305,9 @@ class PrFeedback(models.Model):
         invited is the customer of the holder's latest such order. Orders that fell due more than a
         period ago are not followed up: turning the feature on does not survey the whole history.
         """
-        due = now - timedelta(days=company.pr_nps_delay_days)
+        # Days are the company's: an order of its day D is due on day D + the delay, in the company's time zone.
+        due_day = company._pr_local_date(now) - timedelta(days=company.pr_nps_delay_days)
+        due = company._pr_day_start(due_day + timedelta(days=1))
         period_start = now - timedelta(days=company.pr_nps_period_days)
         holder = company._pr_holder_sql("buyer")
         self.env.flush_all()
@@ -316,7 +318,7 @@ class PrFeedback(models.Model):
                   FROM sale_order so
                   JOIN res_partner buyer ON buyer.id = so.partner_id
                  WHERE so.company_id = %(company)s AND so.state = 'sale'
-                   AND so.date_order <= %(due)s AND so.date_order > %(oldest)s
+                   AND so.date_order < %(due)s AND so.date_order >= %(oldest)s
                    AND %(holder)s > %(after)s
                    AND %(invitable)s
                  ORDER BY %(holder)s, so.date_order DESC, so.id DESC
@@ -325,7 +327,7 @@ class PrFeedback(models.Model):
                 holder=holder,
                 company=company.id,
                 due=due,
-                oldest=due - timedelta(days=company.pr_nps_period_days),
+                oldest=company._pr_day_start(due_day - timedelta(days=company.pr_nps_period_days - 1)),
                 after=after_holder_id,
                 invitable=self._invitable_sql(company, "buyer", SQL("LEAST(so.date_order, %s)", period_start)),
                 limit=limit,

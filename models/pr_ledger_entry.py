@@ -10,7 +10,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .idempotency import known_keys
+from .pr_i18n import _lt, installed_langs, translations_json
 from .pr_member import EXPIRING_SOON_DAYS
+from .pr_timezone import pr_local_date, pr_local_date_sql
 
 KINDS = [
     ("earn", "Earned"),
@@ -26,6 +28,9 @@ MAX_ERRORS_SHOWN = 10
 # Columns a posted entry keeps for ever; only ``state`` may move, from pending to available.
 _GUARD_SQL = """
 CREATE OR REPLACE FUNCTION pr_ledger_entry_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    -- Loading a language may give a reason the words of that language (ir.module.module), its English never.
+    translating boolean := COALESCE(current_setting('pr.ledger_translate', true), 'off') = 'on';
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'Reward ledger entry % is posted: it cannot be deleted, post a reversal instead.', OLD.id
@@ -40,11 +45,13 @@ BEGIN
     END IF;
     IF (NEW.company_id, NEW.date, NEW.kind, NEW.points,
         NEW.idempotency_key, NEW.reversed_entry_id, NEW.expiry_date, NEW.release_date, NEW.tier_id,
-        NEW.source_model, NEW.source_id, NEW.reason, NEW.create_uid, NEW.create_date)
+        NEW.source_model, NEW.source_id, CASE WHEN translating THEN NEW.reason -> 'en_US' ELSE NEW.reason END,
+        NEW.create_uid, NEW.create_date)
        IS DISTINCT FROM
        (OLD.company_id, OLD.date, OLD.kind, OLD.points,
         OLD.idempotency_key, OLD.reversed_entry_id, OLD.expiry_date, OLD.release_date, OLD.tier_id,
-        OLD.source_model, OLD.source_id, OLD.reason, OLD.create_uid, OLD.create_date)
+        OLD.source_model, OLD.source_id, CASE WHEN translating THEN OLD.reason -> 'en_US' ELSE OLD.reason END,
+        OLD.create_uid, OLD.create_date)
        OR (NEW.state IS DISTINCT FROM OLD.state AND NOT (OLD.state = 'pending' AND NEW.state = 'available'))
     THEN
         RAISE EXCEPTION 'Reward ledger entry % is posted: it cannot be modified, post a reversal instead.', OLD.id
@@ -103,7 +110,11 @@ class PrLedgerEntry(models.Model):
         ondelete="restrict",
         help="The customer's tier when the entry was posted.",
     )
-    reason = fields.Char(readonly=True)
+    reason = fields.Char(
+        readonly=True,
+        translate=True,
+        help="Why the points moved, written in every installed language when posted (see README, Languages).",
+    )
     reversed_entry_id = fields.Many2one(
         "pr.ledger.entry", string="Reverses", readonly=True, index="btree_not_null", ondelete="restrict"
     )
@@ -189,6 +200,9 @@ class PrLedgerEntry(models.Model):
         ``member_id`` or, for a reversal, ``reversed_entry_id``. Optional keys: ``idempotency_key``
         (generated when absent), ``date``, ``company_id``, ``reason``, ``source_model``/``source_id``,
         ``release_date``, ``pending`` (keep pending until released explicitly), ``expiry_date``.
+        ``reason`` is written in every installed language: give ``_lt("...", **params)`` of
+        ``models/pr_i18n.py`` or ``{lang: text}`` (see ``field_translations``); plain text reads the
+        same in every language.
 
         A movement whose idempotency key was already posted returns the existing entry instead.
         Invalid input raises one translated ``UserError`` listing every problem, and writes nothing.
@@ -228,15 +242,23 @@ class PrLedgerEntry(models.Model):
         """
         self.env.flush_all()
         cr = self.env.cr
-        today = fields.Date.context_today(self)
+        now = fields.Datetime.now()
         if entries is not None:
             entries = entries | entries.reversal_entry_ids
             where = SQL("e.state = 'pending' AND e.id = ANY(%s)", entries.ids)
         else:
-            where = SQL("e.state = 'pending' AND e.release_date <= %s", today)
+            # The release date is the company's day: it has come when it is today or before in its time zone
+            # (the first condition, true on any day in any time zone, lets the index find the candidates).
+            where = SQL(
+                "e.state = 'pending' AND e.release_date <= %s AND e.release_date <= %s",
+                now.date() + timedelta(days=1),
+                pr_local_date_sql(SQL("%s::timestamp", now), SQL("tz.tz")),
+            )
         cr.execute(
             SQL(
-                "SELECT e.id, e.member_id FROM pr_ledger_entry e WHERE %s ORDER BY e.id %s",
+                "SELECT e.id, e.member_id FROM pr_ledger_entry e JOIN %s tz ON tz.company_id = e.company_id"
+                " WHERE %s ORDER BY e.id %s",
+                self.env["res.company"]._pr_tz_table(),
                 where,
                 SQL("LIMIT %s", limit) if limit else SQL(),
             )
@@ -261,7 +283,7 @@ class PrLedgerEntry(models.Model):
              GROUP BY r.member_id
             """,
                 uid=self.env.uid,
-                now=fields.Datetime.now(),
+                now=now,
                 ids=entry_ids,
             )
         )
@@ -296,7 +318,6 @@ class _Batch:
         self.movements = movements
         self.now = now
         self.latest = now + timedelta(minutes=5)  # clocks differ a little between servers
-        self.today = fields.Date.context_today(model)
         self.errors = []
         self.todo = []  # movements to insert
         self.existing = {}  # (company_id, key) -> entry id already posted
@@ -361,16 +382,20 @@ class _Batch:
         self.partners = {row[0]: row for row in self.cr.fetchall()}
         company_ids = {m.get("company_id") or self.env.company.id for m in self.movements}
         allowed = set(self.env.companies.ids)
-        self.companies = {
-            company.id: {
-                "wallet_mode": company.pr_wallet_mode,
-                "pending_days": company.pr_pending_days,
-                "validity_months": company.pr_points_validity_months,
-                "window_start": self.today - relativedelta(months=company.pr_tier_window_months),
-            }
-            for company in self.env["res.company"].sudo().browse(company_ids).exists()
-            if self.env.su or company.id in allowed
-        }
+        self.companies = {}
+        for company in self.env["res.company"].sudo().browse(company_ids).exists():
+            if self.env.su or company.id in allowed:
+                # Days are the company's, in its time zone: release, expiry, the tier window and "today".
+                tz = company._pr_tz()
+                today = pr_local_date(self.now, tz)
+                self.companies[company.id] = {
+                    "wallet_mode": company.pr_wallet_mode,
+                    "pending_days": company.pr_pending_days,
+                    "validity_months": company.pr_points_validity_months,
+                    "tz": tz,
+                    "today": today,
+                    "window_start": today - relativedelta(months=company.pr_tier_window_months),
+                }
 
     def _check_movement(self, line, movement):
         movement.setdefault("company_id", self.env.company.id)
@@ -441,6 +466,7 @@ class _Batch:
 
     def _set_state_and_dates(self, movement, company):
         kind, points, date = movement["kind"], movement["points"], movement["date"]
+        day = pr_local_date(date, company["tz"])
         if kind == "reversal":
             target = self.targets[movement["reversed_entry_id"]]
             movement["state"] = target["state"]
@@ -449,12 +475,12 @@ class _Batch:
             return
         release = movement.get("release_date")
         if kind == "earn" and not release and company["pending_days"]:
-            release = date.date() + timedelta(days=company["pending_days"])
+            release = day + timedelta(days=company["pending_days"])
         movement["release_date"] = release or None
-        pending = points > 0 and (movement.get("pending") or (release and release > self.today))
+        pending = points > 0 and (movement.get("pending") or (release and release > company["today"]))
         movement["state"] = "pending" if pending else "available"
         if points > 0 and not movement.get("expiry_date") and company["validity_months"]:
-            movement["expiry_date"] = date.date() + relativedelta(months=company["validity_months"])
+            movement["expiry_date"] = day + relativedelta(months=company["validity_months"])
         movement["expiry_date"] = movement.get("expiry_date") if points > 0 else None
 
     def _raise_errors(self):
@@ -506,7 +532,7 @@ class _Batch:
                 SELECT k.p, k.c, 0, 0, 0, 0, 0, %s, %s, %s, %s FROM unnest(%s::int[], %s::int[]) AS k(p, c)
                 ON CONFLICT (partner_id, company_id) DO NOTHING
                 RETURNING id, partner_id, company_id, points_available, tier_id, review_date, points_window,
-                          stats_due_soon, stats_spent, %s::date AS stats_date
+                          stats_due_soon, stats_spent
                 """,
                     self.env.uid,
                     self.now,
@@ -514,10 +540,12 @@ class _Batch:
                     self.now,
                     [p for p, _c in missing],
                     [c for _p, c in missing],
-                    self.today,  # a new member has no history: its stats are known, all zero
                 )
             )
-            self.members.update({(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()})
+            for row in self.cr.dictfetchall():
+                # A new member has no history: its stats are known, all zero, today.
+                row["stats_date"] = self.companies[row["company_id"]]["today"]
+                self.members[(row["partner_id"], row["company_id"])] = row
             if len(self.members) != len(pairs):
                 raise UserError(self._("These points were posted by another user at the same time. Please retry."))
 
@@ -571,11 +599,16 @@ class _Batch:
             "tier_id": "int",
             "source_model": "varchar",
             "source_id": "int",
-            "reason": "varchar",
+            "reason": "jsonb",
             "reversed_entry_id": "int",
             "idempotency_key": "varchar",
         }
-        arrays = [[movement.get(column) or None for movement in self.todo] for column in columns]
+        arrays = [
+            translations_json([m.get("reason") for m in self.todo], installed_langs(self.env))
+            if column == "reason"
+            else [movement.get(column) or None for movement in self.todo]
+            for column in columns
+        ]
         self.cr.execute(
             SQL(
                 """
@@ -621,11 +654,12 @@ class _Batch:
         read in ``pr.member._pr_read_stats`` would count them. Members whose stored stats are from
         another day are left out: their ledger is read.
         """
-        soon = self.today + timedelta(days=EXPIRING_SOON_DAYS)
         moved = {}
         for member in self.members.values():
-            if member["stats_date"] == self.today:
+            today = self.companies[member["company_id"]]["today"]
+            if member["stats_date"] == today:
                 moved[member["id"]] = {
+                    "today": today,
                     "company_id": member["company_id"],
                     "partner_id": member["partner_id"],
                     "tier_id": member["tier_id"],
@@ -643,10 +677,10 @@ class _Batch:
             if lot["points"] < 0:
                 stats["spent"] -= points  # a debit, or the reversal of one
                 continue
-            window_start = self.companies[movement["company_id"]]["window_start"]
-            if lot["kind"] == "earn" and lot["date"].date() >= window_start:
+            company = self.companies[movement["company_id"]]
+            if lot["kind"] == "earn" and pr_local_date(lot["date"], company["tz"]) >= company["window_start"]:
                 stats["window"] += points
-            if lot["expiry_date"] and lot["expiry_date"] <= soon:
+            if lot["expiry_date"] and lot["expiry_date"] <= stats["today"] + timedelta(days=EXPIRING_SOON_DAYS):
                 stats["due_soon"] += points
         for stats in moved.values():
             stats["expiring"] = max(0, stats["due_soon"] - stats["spent"])
@@ -686,7 +720,7 @@ class PrLedgerEntryDemo(models.Model):
                         "kind": "earn",
                         "points": rng.randrange(40, 520, 10),
                         "date": day,
-                        "reason": self.env._("Purchase"),
+                        "reason": _lt("Purchase"),
                         "idempotency_key": f"demo:earn:{partner.id}:{month}",
                     }
                     for partner in partners
@@ -699,7 +733,7 @@ class PrLedgerEntryDemo(models.Model):
                         "reversed_entry_id": entry.id,
                         "points": -(entry.points // 2),
                         "date": day + timedelta(days=9),
-                        "reason": self.env._("Partial return"),
+                        "reason": _lt("Partial return"),
                         "idempotency_key": f"demo:return:{entry.id}",
                     }
                     for entry in entries
@@ -714,7 +748,7 @@ class PrLedgerEntryDemo(models.Model):
                         "kind": "redeem",
                         "points": -(member.points_available // 200 * 100),
                         "date": day + timedelta(days=12),
-                        "reason": self.env._("Discount coupon"),
+                        "reason": _lt("Discount coupon"),
                         "idempotency_key": f"demo:redeem:{member.id}:{month}",
                     }
                     for member in members
@@ -727,7 +761,7 @@ class PrLedgerEntryDemo(models.Model):
                     "partner_id": partners[0].id,
                     "kind": "adjust",
                     "points": 150,
-                    "reason": self.env._("Goodwill gesture after a late delivery"),
+                    "reason": _lt("Goodwill gesture after a late delivery"),
                     "idempotency_key": "demo:goodwill",
                 },
                 *[
@@ -735,8 +769,8 @@ class PrLedgerEntryDemo(models.Model):
                         "partner_id": partner.id,
                         "kind": "earn",
                         "points": rng.randrange(60, 300, 10),
-                        "release_date": fields.Date.context_today(self) + timedelta(days=14),
-                        "reason": self.env._("Purchase"),
+                        "release_date": self.env.company._pr_today() + timedelta(days=14),
+                        "reason": _lt("Purchase"),
                         "idempotency_key": f"demo:recent:{partner.id}",
                     }
                     for partner in partners[:4]

@@ -7,6 +7,8 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from ..pr_lib.tiers import assign_tiers, review_decision
+from .pr_i18n import _lt
+from .pr_timezone import pr_local_date_sql
 
 EXPIRING_SOON_DAYS = 30
 
@@ -85,12 +87,11 @@ class PrMember(models.Model):
         """
         if not self:
             return
-        today = fields.Date.context_today(self)
         stats = {i: values for i, values in (known_stats or {}).items() if i in self.ids}
         unknown = self.browse([i for i in self.ids if i not in stats])
         if unknown:
-            stats.update(unknown._pr_read_stats(today))
-        changes, reviews = self._pr_review_tiers(stats, today, upgrade_only)
+            stats.update(unknown._pr_read_stats())
+        changes, reviews = self._pr_review_tiers(stats, upgrade_only)
         deltas = deltas or {}
         ids = list(stats)
         moves = [deltas.get(member_id, (0, 0, 0)) for member_id in ids]
@@ -105,18 +106,16 @@ class PrMember(models.Model):
                    points_window = d.window_points,
                    points_expiring = d.expiring,
                    tier_id = CASE WHEN d.tier_changed THEN d.tier_id ELSE m.tier_id END,
-                   tier_since = CASE WHEN d.tier_changed THEN %s ELSE m.tier_since END,
+                   tier_since = CASE WHEN d.tier_changed THEN d.today ELSE m.tier_since END,
                    review_date = COALESCE(d.review_date, m.review_date),
-                   stats_due_soon = d.due_soon, stats_spent = d.spent, stats_date = %s,
+                   stats_due_soon = d.due_soon, stats_spent = d.spent, stats_date = d.today,
                    write_uid = %s, write_date = %s
               FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::bool[], %s::int[],
-                          %s::date[], %s::int[], %s::int[])
+                          %s::date[], %s::int[], %s::int[], %s::date[])
                    AS d(id, available, pending, earned, window_points, expiring, tier_changed, tier_id, review_date,
-                        due_soon, spent)
+                        due_soon, spent, today)
              WHERE m.id = d.id
             """,
-                today,
-                today,
                 self.env.uid,
                 fields.Datetime.now(),
                 ids,
@@ -130,6 +129,7 @@ class PrMember(models.Model):
                 [reviews.get(i) for i in ids],
                 [stats[i]["due_soon"] for i in ids],
                 [stats[i]["spent"] for i in ids],
+                [stats[i]["today"] for i in ids],
             )
         )
         self.invalidate_recordset(
@@ -144,10 +144,14 @@ class PrMember(models.Model):
                 "review_date",
             ]
         )
-        self._pr_log_tier_changes(changes, stats, today)
+        self._pr_log_tier_changes(changes, stats)
 
-    def _pr_read_stats(self, today):
-        """Per member: its tier and review date, points earned in the tier window, points to expire now and soon."""
+    def _pr_read_stats(self, today=None):
+        """Per member: its tier and review date, points earned in the tier window, points to expire now and soon.
+
+        :param today: the day to read them on; by default, today in each member's company (``today`` in the
+            stats), whose days the tier window counts in
+        """
         self.env.cr.execute(self._pr_stats_sql(today))
         stats = {}
         for row in self.env.cr.dictfetchall():
@@ -156,6 +160,7 @@ class PrMember(models.Model):
                 "partner_id": row["partner_id"],
                 "tier_id": row["tier_id"],
                 "review_date": row["review_date"],
+                "today": row["today"],
                 "window": int(row["window_points"]),
                 "expire_now": max(0, int(row["due_now"]) - int(row["spent"])),
                 "expiring": max(0, int(row["due_soon"]) - int(row["spent"])),
@@ -177,27 +182,32 @@ class PrMember(models.Model):
                   FROM pr_ledger_entry e LEFT JOIN reversals r ON r.id = e.id
                  WHERE e.member_id = ANY(%(ids)s) AND e.kind <> 'reversal'
             )
-            SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.review_date,
+            SELECT m.id, m.partner_id, m.company_id, m.tier_id, m.review_date, t.today,
                    COALESCE(SUM(n.points) FILTER (WHERE n.kind = 'earn' AND n.state = 'available'
-                       AND n.date >= %(today)s::date - make_interval(months => c.pr_tier_window_months)), 0)
+                       AND %(day)s >= t.today - make_interval(months => c.pr_tier_window_months)), 0)
                        AS window_points,
                    COALESCE(SUM(n.points) FILTER (WHERE n.points > 0 AND n.state = 'available'
-                       AND n.expiry_date <= %(today)s), 0) AS due_now,
+                       AND n.expiry_date <= t.today), 0) AS due_now,
                    COALESCE(SUM(n.points) FILTER (WHERE n.points > 0 AND n.state = 'available'
-                       AND n.expiry_date <= %(soon)s), 0) AS due_soon,
+                       AND n.expiry_date <= t.today + %(soon)s), 0) AS due_soon,
                    COALESCE(-SUM(n.points) FILTER (WHERE n.points < 0), 0) AS spent
               FROM pr_member m
               JOIN res_company c ON c.id = m.company_id
+              JOIN (SELECT company_id, tz, COALESCE(%(today)s::date, %(local_today)s) AS today FROM %(tz)s tz) t
+                   ON t.company_id = m.company_id
               LEFT JOIN net n ON n.member_id = m.id
              WHERE m.id = ANY(%(ids)s)
-             GROUP BY m.id, c.pr_tier_window_months
+             GROUP BY m.id, c.pr_tier_window_months, t.today
             """,
             ids=self.ids,
+            day=pr_local_date_sql(SQL("n.date"), SQL("t.tz")),  # the window counts the company's days
+            tz=self.env["res.company"]._pr_tz_table(),
             today=today,
-            soon=today + timedelta(days=EXPIRING_SOON_DAYS),
+            local_today=pr_local_date_sql(SQL("%s::timestamp", fields.Datetime.now()), SQL("tz.tz")),
+            soon=EXPIRING_SOON_DAYS,
         )
 
-    def _pr_review_tiers(self, stats, today, upgrade_only):
+    def _pr_review_tiers(self, stats, upgrade_only):
         """Decide tier changes and new review dates, writing nothing.
 
         :return: ``(changes, reviews)``: ``changes`` is a list of ``(member_id, old_tier_id, new_tier_id,
@@ -209,6 +219,7 @@ class PrMember(models.Model):
             by_company[values["company_id"]].append(member_id)
         for company_id, member_ids in by_company.items():
             company = self.env["res.company"].browse(company_id)
+            today = stats[member_ids[0]]["today"]  # the company's
             tiers = self.env["pr.tier"].sudo()._get_ranked(company)
             rank_of = {tier.id: rank for rank, tier in enumerate(tiers)}
             if any(tiers.mapped("min_revenue")):
@@ -270,7 +281,7 @@ class PrMember(models.Model):
         )
         return dict(self.env.cr.fetchall())
 
-    def _pr_log_tier_changes(self, changes, stats, today):
+    def _pr_log_tier_changes(self, changes, stats):
         """Keep the history of tier changes, in one INSERT.
 
         The customers' chatter hears of them from a cron that logs the history in batches (see
@@ -285,13 +296,13 @@ class PrMember(models.Model):
             INSERT INTO pr_tier_history (member_id, partner_id, company_id, date, from_tier_id, to_tier_id, reason,
                                          points_window, chatter_logged, create_uid, create_date, write_uid,
                                          write_date)
-            SELECT d.member_id, d.partner_id, d.company_id, %(today)s, d.from_tier, d.to_tier, d.reason, d.points,
+            SELECT d.member_id, d.partner_id, d.company_id, d.today, d.from_tier, d.to_tier, d.reason, d.points,
                    FALSE, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM unnest(%(ids)s::int[], %(partners)s::int[], %(companies)s::int[], %(old)s::int[], %(new)s::int[],
-                          %(reasons)s::varchar[], %(points)s::int[])
-                   AS d(member_id, partner_id, company_id, from_tier, to_tier, reason, points)
+                          %(reasons)s::varchar[], %(points)s::int[], %(todays)s::date[])
+                   AS d(member_id, partner_id, company_id, from_tier, to_tier, reason, points, today)
             """,
-                today=today,
+                todays=[stats[i]["today"] for i in member_ids],
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
                 ids=member_ids,
@@ -309,15 +320,14 @@ class PrMember(models.Model):
 
     def _pr_expire_points(self):
         """Post the expiry of points past their date, first to expire first out. Safe to run twice."""
-        today = fields.Date.context_today(self)
-        stats = self._pr_read_stats(today)
+        stats = self._pr_read_stats()  # each company's today
         movements = [
             {
                 "member_id": member_id,
                 "kind": "expire",
                 "points": -values["expire_now"],
-                "idempotency_key": f"expire:{member_id}:{today}",
-                "reason": self.env._("Points expired"),
+                "idempotency_key": f"expire:{member_id}:{values['today']}",
+                "reason": _lt("Points expired"),
             }
             for member_id, values in stats.items()
             if values["expire_now"] > 0

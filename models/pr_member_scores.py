@@ -1,8 +1,7 @@
 import logging
-from datetime import date, datetime, time
+from datetime import date
 
 import numpy as np
-import pytz
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -16,6 +15,7 @@ from ..pr_lib.clv import (
     summary_from_transactions,
 )
 from ..pr_lib.rfm import SEGMENTS, rfm_scores, rfm_segment
+from .pr_timezone import pr_local_date_sql
 
 _logger = logging.getLogger(__name__)
 
@@ -139,22 +139,16 @@ class PrMember(models.Model):
 
     @api.model
     def _pr_company_tz(self, company):
-        """The time zone a company's days and months are counted in.
-
-        The company's own (its address's), else the current user's (the cron's user at night), else UTC:
-        an order placed at 06:00 in Jakarta on the 1st belongs to the 1st, not to the day before in UTC.
-        """
-        return company.sudo().partner_id.tz or self.env.user.tz or "UTC"
+        """The time zone a company's days and months are counted in: see ``res.company._pr_tz``."""
+        return company.with_env(self.env)._pr_tz()
 
     @api.model
     def _pr_company_today(self, company):
-        return fields.Date.context_today(self.with_context(tz=self._pr_company_tz(company)))
+        return company.with_env(self.env)._pr_today()
 
     @api.model
     def _pr_company_day_start(self, company, day):
-        """The UTC date-time (naive, as stored) at which ``day`` begins in the company's time zone."""
-        tz = pytz.timezone(self._pr_company_tz(company))
-        return tz.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        return company.with_env(self.env)._pr_day_start(day)
 
     def _pr_read_history(self, company, today):
         """Order occasions, credit notes and margins per points holder, in company currency.
@@ -308,11 +302,6 @@ class PrMember(models.Model):
                 scored_ids,
             )
         )
-
-
-def pr_local_date_sql(column, tz):
-    """SQL for the day, in the time zone ``tz``, of ``column``, a UTC date-time (``timestamp without time zone``)."""
-    return SQL("(%s AT TIME ZONE 'UTC' AT TIME ZONE %s)::date", column, tz)
 
 
 def _attempt(fit, *columns):

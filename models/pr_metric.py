@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_amount, format_date, formatLang
 
 from ..pr_lib.rfm import SEGMENTS
-from .pr_member_scores import pr_local_date_sql
+from .pr_timezone import pr_local_date_sql
 
 PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 DIMENSIONS = [("all", "All customers"), ("tier", "By tier"), ("segment", "By RFM segment")]

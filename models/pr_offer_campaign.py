@@ -6,6 +6,8 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..pr_lib.rfm import SEGMENTS
+from .pr_i18n import acting_reader_lang
+from .pr_timezone import pr_local_date_sql
 
 OFFER_KINDS = [
     ("coupon", "Coupon"),
@@ -24,7 +26,7 @@ class PrOfferCampaign(models.Model):
     _order = "date_start desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(required=True, tracking=True, translate=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     state = fields.Selection(
         [("draft", "Draft"), ("sent", "Sent"), ("cancelled", "Cancelled")],
@@ -163,8 +165,9 @@ class PrOfferCampaign(models.Model):
         self.state = "sent"
         if self.mail_template_id and self.offer_kind != "survey":
             self.mail_template_id.send_mail_batch(offers.ids, raise_exception=True)
+        reader = self.with_context(lang=acting_reader_lang(self.env, self.company_id))
         self.message_post(
-            body=self.env._("Offer sent to %(count)s customers.", count=len(offers)),
+            body=reader.env._("Offer sent to %(count)s customers.", count=len(offers)),
             message_type="notification",
         )
         return True
@@ -175,7 +178,7 @@ class PrOfferCampaign(models.Model):
         for campaign in self.filtered(lambda c: c.state == "sent"):
             unused = campaign.offer_ids.coupon_id.filtered(lambda card: not card.use_count)
             unused.sudo().points = 0
-            campaign.offer_ids.write({"date_end": fields.Date.context_today(self)})
+            campaign.offer_ids.write({"date_end": campaign.company_id._pr_today()})
         self.state = "cancelled"
         return True
 
@@ -244,7 +247,8 @@ class PrOfferCampaign(models.Model):
     def _category_buyers(self):
         """Holders who bought from the category, but not within the idle days, in one query."""
         holder = self.company_id._pr_holder_sql("p")
-        since = fields.Date.context_today(self) - timedelta(days=self.category_idle_days)
+        # Not bought since the start of the company's day that many days ago.
+        since = self.company_id._pr_day_start(self.company_id._pr_today() - timedelta(days=self.category_idle_days))
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -284,7 +288,7 @@ class PrOfferCampaign(models.Model):
             )
         if self.offer_kind == "survey" and not self.company_id.pr_nps_survey_id:
             raise UserError(self.env._("Choose the NPS survey in the Positive Reinforcement settings first."))
-        if self.date_end < fields.Date.context_today(self):
+        if self.date_end < self.company_id._pr_today():
             raise UserError(self.env._("The offer of campaign %(campaign)s has already ended.", campaign=self.name))
 
     def _prepare_offer_vals(self, holders):
@@ -365,11 +369,14 @@ class PrOffer(models.Model):
                   JOIN res_partner p ON (c.pr_wallet_mode = 'contact' AND p.id = o.partner_id)
                                      OR (c.pr_wallet_mode <> 'contact' AND p.commercial_partner_id = o.partner_id)
                   JOIN sale_order so ON so.partner_id = p.id AND so.company_id = o.company_id
+                  JOIN %s tz ON tz.company_id = o.company_id
                  WHERE o.id = ANY(%s) AND so.state = 'sale'
-                   AND so.date_order >= date_trunc('second', o.create_date) AND so.date_order < o.date_end + 1
+                   AND so.date_order >= date_trunc('second', o.create_date) AND %s <= o.date_end
                  GROUP BY o.id
                 """,
+                self.env["res.company"]._pr_tz_table(),
                 offers.ids,
+                pr_local_date_sql(SQL("so.date_order"), SQL("tz.tz")),  # up to the end of the company's last day
             )
         )
         for offer_id, order_id, revenue in self.env.cr.fetchall():

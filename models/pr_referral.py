@@ -397,24 +397,27 @@ class PrReferral(models.Model):
             flags[referral_id].append(("existing_customer", {}))
 
     def _flag_caps(self, flags):
-        """More qualified referrals this month than the company allows per referrer."""
-        month_start = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        counts = dict(
-            self.sudo()._read_group(
+        """More qualified referrals this month (the company's, in its time zone) than it allows per referrer."""
+        counts = {}
+        for company, referrals in self.grouped("company_id").items():
+            month_start = company._pr_day_start(company._pr_today().replace(day=1))
+            for referrer, count in self.sudo()._read_group(
                 [
-                    ("referrer_id", "in", self.referrer_id.ids),
+                    ("company_id", "=", company.id),
+                    ("referrer_id", "in", referrals.referrer_id.ids),
                     ("state", "in", ("qualified", "rewarded")),
                     ("qualified_date", ">=", month_start),
                 ],
                 ["referrer_id"],
                 ["__count"],
-            )
-        )
+            ):
+                counts[company, referrer] = count
         seen = defaultdict(int)
         for referral in self.sorted("id"):
             cap = referral.company_id.pr_referral_cap
-            seen[referral.referrer_id] += 1
-            if cap and counts.get(referral.referrer_id, 0) + seen[referral.referrer_id] > cap:
+            key = (referral.company_id, referral.referrer_id)
+            seen[key] += 1
+            if cap and counts.get(key, 0) + seen[key] > cap:
                 flags[referral.id].append(("cap", {"cap": cap}))
 
     def _flag_networks(self, flags):

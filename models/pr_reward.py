@@ -122,7 +122,7 @@ class PrReward(models.Model):
     def _refusal(self, member, used, ranks):
         """Why this reward cannot be redeemed by ``member`` now, or False."""
         self.ensure_one()
-        today = fields.Date.context_today(self)
+        today = self.company_id._pr_today()
         if not self.active or (self.date_from and today < self.date_from) or (self.date_to and today > self.date_to):
             return self.env._("%(reward)s is not available now.", reward=self.name)
         if self.limited_stock and self.stock <= 0:

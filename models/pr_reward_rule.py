@@ -50,6 +50,20 @@ class PrRewardRule(models.Model):
         digits=(16, 4),
         help="Leave 0 to use the company's setting.",
     )
+    refund_policy = fields.Selection(
+        [("proportional", "In proportion"), ("full_refund", "Only when fully refunded")],
+        string="On Refund",
+        compute="_compute_refund_policy",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        help="What a credit note on the order takes back of the points this rule granted for it. In proportion: "
+        "the share of the order refunded, counting its earlier credit notes (the default for points per currency "
+        "unit). Only when fully refunded: all of them, once the order's credit notes reach its whole untaxed "
+        "amount (the default for fixed points, such as a first-purchase bonus). Never twice, never more than was "
+        "granted.",
+    )
     apply_multiplier = fields.Boolean(
         default=True,
         help="Multiply the points by the customer's tier multiplier and by the multiplier of a personal offer running.",
@@ -123,19 +137,23 @@ class PrRewardRule(models.Model):
                 text = self.env._("1 point per %(currency)s (company rate)", **values) if rate == 1 else None
                 rule.grants = text or self.env._("%(rate)s points per %(currency)s (company rate)", **values)
 
+    @api.depends("points_mode")
+    def _compute_refund_policy(self):
+        for rule in self:
+            rule.refund_policy = "proportional" if rule.points_mode == "per_currency" else "full_refund"
+
     def _compute_usage(self):
         Decision = self.env["pr.event.decision"]
         granted = dict(
             Decision._read_group([("rule_id", "in", self.ids), ("outcome", "=", "granted")], ["rule_id"], ["__count"])
         )
         # This month is the company's, in its time zone (a rule for every company: the current one's).
-        Member = self.env["pr.member"]
         used = {}
         for company in self.company_id | self.env.company:
             rules = self.filtered(lambda rule, company=company: (rule.company_id or self.env.company) == company)
             if not rules:
                 continue
-            month_start = Member._pr_company_day_start(company, Member._pr_company_today(company).replace(day=1))
+            month_start = company._pr_day_start(company._pr_today().replace(day=1))
             used.update(
                 Decision._read_group(
                     [("rule_id", "in", rules.ids), ("outcome", "=", "granted"), ("date", ">=", month_start)],

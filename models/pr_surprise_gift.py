@@ -109,9 +109,10 @@ class PrSurpriseGift(models.Model):
                         left=company.currency_id.format(left),
                     )
                 )
-        proposed.sudo().write(
-            {"state": "approved", "date_approved": fields.Date.context_today(self), "approved_by_id": self.env.uid}
-        )
+        for company, gifts in proposed.grouped("company_id").items():  # the company's day counts in its budget
+            gifts.sudo().write(
+                {"state": "approved", "date_approved": company._pr_today(), "approved_by_id": self.env.uid}
+            )
         return True
 
     def action_send(self):
@@ -122,7 +123,8 @@ class PrSurpriseGift(models.Model):
         )
         if any(gift.state != "approved" for gift in self):
             raise UserError(self.env._("Only approved gifts can be sent."))
-        self.sudo().write({"state": "sent", "date_sent": fields.Date.context_today(self)})
+        for company, gifts in self.grouped("company_id").items():
+            gifts.sudo().write({"state": "sent", "date_sent": company._pr_today()})
         self.activity_feedback(["positive_reinforcement.mail_activity_type_pr_surprise_gift"])
         for gift in self:
             # A note for whoever looks after the customer: the gift's account manager.

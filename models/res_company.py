@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .pr_timezone import pr_company_tz_table, pr_day_start, pr_local_date
+
 # Loyalty tasks (thank-you notes, surprise gifts, rewards to fulfil, feedback follow-ups) go to people
 # who can do them: see ResCompany._pr_task_users.
 GROUP_MANAGER = "positive_reinforcement.positive_reinforcement_group_manager"
@@ -212,10 +214,42 @@ class ResCompany(models.Model):
             "positive_reinforcement.pr_survey_nps"
         )
 
+    # ------------------------------------------------------------
+    # THE COMPANY'S DAYS AND MONTHS
+    # ------------------------------------------------------------
+
+    def _pr_tz(self):
+        """The time zone the company's days and months are counted in.
+
+        The company's own (its address's), else the current user's (the cron's user at night), else UTC:
+        an order placed at 06:00 in Jakarta on the 1st belongs to the 1st, not to the day before in UTC.
+        """
+        self.ensure_one()
+        return self.sudo().partner_id.tz or self.env.user.tz or "UTC"
+
+    def _pr_today(self):
+        """Today, in the company's time zone."""
+        return pr_local_date(fields.Datetime.now(), self._pr_tz())
+
+    def _pr_local_date(self, value):
+        """The company's day of ``value``, a UTC date-time as stored."""
+        return pr_local_date(fields.Datetime.to_datetime(value), self._pr_tz())
+
+    def _pr_day_start(self, day):
+        """The UTC date-time (naive, as stored) at which ``day`` begins in the company's time zone."""
+        return pr_day_start(day, self._pr_tz())
+
+    @api.model
+    def _pr_tz_table(self):
+        """SQL for a table ``(company_id, tz)``: each company's time zone as ``_pr_tz`` gives it, to join."""
+        self.env["res.partner"].flush_model(["tz"])
+        self.flush_model(["partner_id"])
+        return pr_company_tz_table(self.env.user.tz or "UTC")
+
     def _pr_surprise_budget_left(self):
         """This month's surprise-gift budget minus the gifts approved or sent this month."""
         self.ensure_one()
-        month_start = fields.Date.context_today(self).replace(day=1)
+        month_start = self._pr_today().replace(day=1)
         spent = (
             self.env["pr.surprise.gift"]
             .sudo()

@@ -1,6 +1,8 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
+from ..models.pr_timezone import pr_company_tz_table, pr_local_month_sql
+
 
 class PrLeaderboard(models.Model):
     """Points earned per customer and month, ranked within the company: only customers who opted in.
@@ -9,6 +11,7 @@ class PrLeaderboard(models.Model):
     takes its points back from the month they were earned in, as in the tier window). Redemptions,
     expiries and manual adjustments do not count: the leaderboard is about what customers did.
     Pending points count: they were earned, they only wait for a payment or a return window.
+    The month is the company's, in its time zone (UTC for a company whose address has none).
     """
 
     _name = "pr.leaderboard"
@@ -53,15 +56,22 @@ class PrLeaderboard(models.Model):
             SELECT MIN(earned.entry_id) AS id,
                    earned.company_id,
                    earned.partner_id,
-                   date_trunc('month', earned.date)::date AS month,
+                   %(month)s AS month,
                    SUM(earned.points) AS points,
-                   RANK() OVER (PARTITION BY earned.company_id, date_trunc('month', earned.date)
-                                ORDER BY SUM(earned.points) DESC) AS rank
-            """
+                   RANK() OVER (PARTITION BY earned.company_id, %(month)s ORDER BY SUM(earned.points) DESC) AS rank
+            """,
+            month=self._month(),
         )
 
+    def _month(self):
+        return pr_local_month_sql(SQL("earned.date"), SQL("tz.tz"))
+
     def _from(self):
-        return SQL("FROM earned JOIN res_partner partner ON partner.id = earned.partner_id")
+        return SQL(
+            "FROM earned JOIN res_partner partner ON partner.id = earned.partner_id"
+            " JOIN %s tz ON tz.company_id = earned.company_id",
+            pr_company_tz_table(),
+        )
 
     def _where(self):
         return SQL("WHERE partner.pr_leaderboard_opt_in AND partner.active")
@@ -69,9 +79,10 @@ class PrLeaderboard(models.Model):
     def _group_by(self):
         return SQL(
             """
-            GROUP BY earned.company_id, earned.partner_id, date_trunc('month', earned.date)
+            GROUP BY earned.company_id, earned.partner_id, %s
             HAVING SUM(earned.points) > 0
-            """
+            """,
+            self._month(),
         )
 
     @api.model

@@ -1,6 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from ..models.pr_timezone import pr_company_tz_table, pr_local_month_sql
 from ..models.res_company import pr_holder_by_row_sql
 
 
@@ -62,7 +63,8 @@ class PrRewardCostReport(models.Model):
 
     Cost is what redemptions and surprise gifts cost the business; rewarded customers are those who
     redeemed a reward or received a gift in the month, and their revenue is their confirmed orders of
-    that month, untaxed, in the company currency.
+    that month, untaxed, in the company currency. Months are the company's, in its time zone (UTC for
+    a company whose address has none).
     """
 
     _name = "pr.reward.cost.report"
@@ -86,11 +88,12 @@ class PrRewardCostReport(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                CREATE OR REPLACE VIEW %s AS (
+                CREATE OR REPLACE VIEW %(table)s AS (
                     WITH rewards AS (
-                        SELECT date_trunc('month', d.date)::date AS month, d.company_id, d.partner_id,
+                        SELECT %(redeemed_month)s AS month, d.company_id, d.partner_id,
                                d.cost AS redemption_cost, 0.0 AS gift_cost
                           FROM pr_redemption d
+                          JOIN %(tz)s tz ON tz.company_id = d.company_id
                          WHERE d.state = 'done'
                         UNION ALL
                         SELECT date_trunc('month', g.date_sent)::date, g.company_id, g.partner_id, 0.0, g.value
@@ -101,12 +104,13 @@ class PrRewardCostReport(models.Model):
                                SUM(gift_cost) AS gift_cost, COUNT(DISTINCT partner_id) AS customers
                           FROM rewards GROUP BY 1, 2
                     ), sales AS (
-                        SELECT date_trunc('month', so.date_order)::date AS month, so.company_id,
-                               %s AS holder,
+                        SELECT %(ordered_month)s AS month, so.company_id,
+                               %(holder)s AS holder,
                                SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1)) AS revenue
                           FROM sale_order so
                           JOIN res_partner p ON p.id = so.partner_id
                           JOIN res_company c ON c.id = so.company_id
+                          JOIN %(tz)s tz ON tz.company_id = so.company_id
                          WHERE so.state = 'sale'
                          GROUP BY 1, 2, 3
                     ), revenue AS (
@@ -128,8 +132,11 @@ class PrRewardCostReport(models.Model):
                       LEFT JOIN revenue v ON v.month = c.month AND v.company_id = c.company_id
                 )
                 """,
-                SQL.identifier(self._table),
-                pr_holder_by_row_sql(),
+                table=SQL.identifier(self._table),
+                holder=pr_holder_by_row_sql(),
+                tz=pr_company_tz_table(),  # months are the company's (see PrRewardCostReport)
+                redeemed_month=pr_local_month_sql(SQL("d.date"), SQL("tz.tz")),
+                ordered_month=pr_local_month_sql(SQL("so.date_order"), SQL("tz.tz")),
             )
         )
 

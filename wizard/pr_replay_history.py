@@ -13,8 +13,8 @@ class PrReplayHistory(models.TransientModel):
     _name = "pr.replay.history"
     _description = "Replay History"
 
-    date_from = fields.Date(required=True, default=lambda self: fields.Date.context_today(self).replace(month=1, day=1))
-    date_to = fields.Date(required=True, default=fields.Date.context_today)
+    date_from = fields.Date(required=True, default=lambda self: self.env.company._pr_today().replace(month=1, day=1))
+    date_to = fields.Date(required=True, default=lambda self: self.env.company._pr_today())
 
     def action_replay(self):
         self.check_access("write")
@@ -26,7 +26,9 @@ class PrReplayHistory(models.TransientModel):
         for action in self._replay_actions():
             events |= Event._record(action._pr_event_values(self._replay_records(action)))
         subscriptions = (
-            self.env["mailing.subscription"].sudo().search(self._range("create_date") + [("opt_out", "=", False)])
+            self.env["mailing.subscription"]
+            .sudo()
+            .search(self._range("create_date", "mailing.subscription") + [("opt_out", "=", False)])
         )
         subscriptions.contact_id._pr_record_subscriptions()
         events |= Event.search([("source_model", "=", "mailing.subscription"), ("source_id", "in", subscriptions.ids)])
@@ -57,12 +59,16 @@ class PrReplayHistory(models.TransientModel):
             .search([("state", "=", "pr_behavior"), ("base_automation_id.active", "=", True)])
         )
 
-    def _range(self, field_name):
-        return [(field_name, ">=", self.date_from), (field_name, "<", self.date_to + timedelta(days=1))]
+    def _range(self, field_name, model="account.move"):
+        """The domain of the date range on ``field_name``; a date-time's day is the company's, in its time zone."""
+        start, end = self.date_from, self.date_to + timedelta(days=1)
+        if self.env[model]._fields[field_name].type == "datetime":
+            start, end = self.env.company._pr_day_start(start), self.env.company._pr_day_start(end)
+        return [(field_name, ">=", start), (field_name, "<", end)]
 
     def _replay_records(self, action):
         Model = self.env[action.model_id.model].sudo()
         date_field = next(name for name in DATE_FIELDS if name in Model._fields)
         automation = action.base_automation_id
         domain = ast.literal_eval(automation.filter_domain or "[]")
-        return Model.search(self._range(date_field) + domain, order=f"{date_field}, id")
+        return Model.search(self._range(date_field, Model._name) + domain, order=f"{date_field}, id")

@@ -92,7 +92,7 @@ class PrTierSimulation(models.TransientModel):
         members = self.env["pr.member"].sudo().search([("company_id", "=", self.company_id.id)])
         if not members:
             return [], [], {}
-        today = fields.Date.context_today(self)
+        today = self.company_id._pr_today()
         stats = members._pr_read_stats(today)
         revenue = members._pr_read_revenue(today) if any(self.line_ids.mapped("min_revenue")) else {}
         current = {}
