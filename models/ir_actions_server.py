@@ -1,8 +1,14 @@
 import ast
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
+
+# Fields of an action that change what an automated rule runs, kept in the rules' cache.
+RULE_FIELDS = {"base_automation_id", "state", "sequence", "name", "group_ids", "model_id", "child_ids"}
+# Actions of these uses run from their automated rule or scheduled action, not by hand.
+OWNED_USAGES = ("base_automation", "ir_cron")
 
 
 def _is_field_path(model, path):
@@ -59,21 +65,141 @@ class IrActionsServer(models.Model):
             except Exception as error:
                 raise ValidationError(self.env._("The filter is not a valid domain: %(error)s", error=error)) from error
 
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        actions = super().create(vals_list)
+        if any(vals.get("base_automation_id") for vals in vals_list):
+            actions._pr_clear_rule_cache()
+        return actions
+
+    def write(self, vals):
+        self.check_access("write")
+        linked = RULE_FIELDS & vals.keys() and any(self.sudo().mapped("base_automation_id"))
+        result = super().write(vals)
+        if linked or vals.get("base_automation_id"):
+            self._pr_clear_rule_cache()
+        return result
+
+    def unlink(self):
+        self.check_access("unlink")
+        linked = any(self.sudo().mapped("base_automation_id"))
+        result = super().unlink()
+        if linked:
+            self._pr_clear_rule_cache()
+        return result
+
+    def _pr_clear_rule_cache(self):
+        """The automated rules keep their setup, actions included, in the registry cache (``base.automation``)."""
+        self.env.registry.clear_cache()
+
+    # ------------------------------------------------------------
+    # RUNNING
+    # ------------------------------------------------------------
+
+    def _can_execute_action_on_records(self, records):
+        """Actions that record behaviours, and those of automated rules and scheduled actions, run from their owner.
+
+        ``run()`` is callable over RPC by anyone signed in, on any action, and Odoo checks only that the
+        caller may write the records given (nothing at all when none is given). Run that way, an action of
+        an automated rule skips the rule's filter (a purchase recorded for a quotation) and a scheduled
+        action's code runs as the caller. Their rules and schedules run them as superuser; by hand, only a
+        system administrator may. ``self`` is the action as superuser (``run``), ``records`` the caller's.
+        """
+        super()._can_execute_action_on_records(records)
+        if records.env.su or self.env.user.has_group("base.group_system"):
+            return
+        if self._pr_owned_actions():
+            raise AccessError(
+                self.env._(
+                    "%(action)s runs from its automated rule or scheduled action: only an administrator may run it"
+                    " by hand.",
+                    action=self.name,
+                )
+            )
+
+    def _pr_owned_actions(self):
+        """The actions of this one and its sub-actions that record behaviours or belong to a rule or a schedule."""
+        tree, todo = self.browse(), self
+        while todo:
+            tree |= todo
+            todo = todo.child_ids - tree
+        return tree.filtered(
+            lambda action: action.state == "pr_behavior" or action.base_automation_id or action.usage in OWNED_USAGES
+        )
+
+    # ------------------------------------------------------------
+    # RECORDING
+    # ------------------------------------------------------------
+
     def _run_action_pr_behavior_multi(self, eval_context=None):
         records = eval_context.get("records") or eval_context.get("record")
         if records:
-            self.env["pr.event"]._record(self._pr_event_values(records))
+            self._pr_record(records)
         return False
 
-    def _pr_event_values(self, records):
-        """Event values for each record, keyed so that the same record and behaviour count once."""
-        domain = ast.literal_eval(self.pr_filter_domain or "[]")
-        if domain:
-            records = records.filtered_domain(domain)
-        code = self.pr_behavior_id.code
+    def _pr_record(self, records):
+        """Record the behaviours of all these actions for all these records, in one call.
+
+        An automated rule hands its records to its actions; those recording a behaviour are run
+        together (``base.automation._process``): their filters are evaluated in one query for the
+        whole batch, and the events of all of them recorded by one ``pr.event._record``.
+        """
+        # What the document's method wrote is flushed once, as the commit would, rather than bit by bit.
+        self.env.flush_all()
+        matching = self._pr_matching(records)
         values = []
+        for action in self:
+            values += action.with_context(pr_filtered=True)._pr_event_values(matching[action])
+        return self.env["pr.event"]._record(values)
+
+    def _pr_matching(self, records):
+        """``{action: its records that match its filter}``, the filters of all the actions in one query.
+
+        A filter on a field the database cannot search (computed and not stored, without a search
+        method) is evaluated in memory instead.
+        """
+        matching, queries = {}, []
+        Model = records.sudo().with_context(active_test=False)
+        for action in self:
+            domain = Domain(ast.literal_eval(action.pr_filter_domain or "[]"))
+            if domain.is_true() or not records:
+                matching[action] = records
+                continue
+            try:
+                query = Model._search(Domain("id", "in", records.ids) & domain, order="id")
+            except ValueError:
+                matching[action] = records.filtered_domain(domain)
+                continue
+            if query.is_empty():
+                matching[action] = records.browse()
+            else:
+                queries.append((action, query))
+        if queries:
+            [row] = self.env.execute_query(
+                SQL("SELECT %s", SQL(", ").join(SQL("ARRAY(%s)", query.select()) for _action, query in queries))
+            )
+            for (action, _query), ids in zip(queries, row, strict=True):
+                kept = set(ids)
+                matching[action] = records.filtered(lambda record, kept=kept: record.id in kept)
+        return matching
+
+    def _pr_event_values(self, records):
+        """Event values for each record that matches the filter, keyed so that the same record and behaviour count once.
+
+        Set-based: the customers, companies and currencies of the records are read together.
+        """
+        self.ensure_one()
+        if not self.env.context.get("pr_filtered"):
+            records = self._pr_matching(records)[self]
+        path = self.pr_partner_path or "partner_id"
+        code = self.pr_behavior_id.code
+        values, rates = [], {}
         for record in records:
-            partner = record.mapped(self.pr_partner_path or "partner_id")[:1]
+            partner = record.mapped(path)[:1]
             if not partner or partner._name != "res.partner":
                 continue
             company = record.company_id if "company_id" in record and record.company_id else self.env.company
@@ -87,7 +213,7 @@ class IrActionsServer(models.Model):
                     "behavior_id": self.pr_behavior_id.id,
                     "company_id": company.id,
                     "date": self._pr_record_date(record),
-                    "value": self._pr_record_value(record, company),
+                    "value": self._pr_record_value(record, company, rates),
                     "source_model": record._name,
                     "source_id": record.id,
                     "idempotency_key": key,
@@ -102,11 +228,17 @@ class IrActionsServer(models.Model):
                 return fields.Datetime.to_datetime(value)
         return fields.Datetime.now()
 
-    def _pr_record_value(self, record, company):
+    def _pr_record_value(self, record, company, rates=None):
+        """The record's amount in the company currency; ``rates`` keeps the rates read, per currency and company."""
         if not self.pr_value_path:
             return 0.0
         amount = sum(record.mapped(self.pr_value_path))
         currency = record.currency_id if "currency_id" in record and record.currency_id else company.currency_id
-        if currency != company.currency_id:
-            amount = currency._convert(amount, company.currency_id, company, fields.Date.context_today(self))
-        return amount
+        if currency == company.currency_id:
+            return amount
+        rates = {} if rates is None else rates
+        if (currency, company) not in rates:
+            rates[currency, company] = currency._get_conversion_rate(
+                currency, company.currency_id, company, fields.Date.context_today(self)
+            )
+        return company.currency_id.round(amount * rates[currency, company])

@@ -59,7 +59,7 @@ class ResPartner(models.Model):
     pr_offer_count = fields.Integer(compute="_compute_pr_offer_count", groups=PR_USER)
     pr_referral_code = fields.Char(string="Referral Code", copy=False, readonly=True)
     pr_referral_url = fields.Char(string="Referral Link", compute="_compute_pr_referral_url")
-    pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count")
+    pr_referral_count = fields.Integer(string="Referrals", compute="_compute_pr_referral_count", groups=PR_USER)
     pr_feedback_count = fields.Integer(string="Feedback", compute="_compute_pr_feedback_count", groups=PR_USER)
 
     pr_leaderboard_opt_in = fields.Boolean(
@@ -249,6 +249,7 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         # Referral codes come from the engine only: a code given here (an import, a default) is ignored.
         vals_list = [{k: v for k, v in vals.items() if k != "pr_referral_code"} for vals in vals_list]
+        self._pr_check_leaderboard_consent(vals_list)
         self._pr_check_attribution(vals_list)
         partners = super().create(vals_list)
         partners.filtered(lambda p: p.is_company or not p.parent_id)._pr_ensure_referral_code()
@@ -257,8 +258,28 @@ class ResPartner(models.Model):
     def write(self, vals):
         if "pr_referral_code" in vals:
             vals = self._pr_check_referral_code_write(vals)
+        self._pr_check_leaderboard_consent([vals])
         self._pr_check_attribution([vals])
         return super().write(vals)
+
+    def _pr_check_leaderboard_consent(self, vals_list):
+        """Customers choose to join the leaderboard: only they (the portal, as superuser) and the program's users set it.
+
+        The leaderboard shows a customer's name to the other customers. Any salesperson may edit contacts,
+        but opting a customer in or out is the customer's choice, which the program's users record when
+        asked. Writing the value a contact already has changes nothing and is let through (a merge, an import).
+        """
+        wanted = {bool(vals["pr_leaderboard_opt_in"]) for vals in vals_list if "pr_leaderboard_opt_in" in vals}
+        if not wanted or self.env.su:
+            return
+        if self:  # write
+            changes = any(partner.pr_leaderboard_opt_in != opt_in for partner in self for opt_in in wanted)
+        else:  # create
+            changes = True in wanted
+        if changes and not self.env.user.has_group(PR_USER):
+            raise AccessError(
+                self.env._("Only Positive Reinforcement users can put a customer on the leaderboard or take them off.")
+            )
 
     def _pr_check_referral_code_write(self, vals):
         """Referral codes are generated, never chosen: one could take over another customer's link.

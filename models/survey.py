@@ -1,9 +1,27 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError
 
-from ..pr_lib.feedback import SCALES
+PR_USER = "positive_reinforcement.positive_reinforcement_group_user"
+PR_MANAGER = "positive_reinforcement.positive_reinforcement_group_manager"
+
+
+def check_reward_switch(records, vals_list, fname, group, refusal):
+    """Refuse, to anyone outside ``group``, a change of ``fname``: a switch that makes customers earn points.
+
+    Survey officers edit surveys and answers, but what pays a customer is the program's to decide.
+    Writing the value a record already has changes nothing and is let through (an import of unchanged rows).
+
+    :param refusal: ``env -> message`` of the ``AccessError``
+    """
+    wanted = {bool(vals[fname]) for vals in vals_list if fname in vals}
+    if not wanted or records.env.su:
+        return
+    if records:  # write
+        changes = any(record[fname] != value for record in records for value in wanted)
+    else:  # create
+        changes = True in wanted
+    if changes and not records.env.user.has_group(group):
+        raise AccessError(refusal(records.env))
 
 
 class SurveySurvey(models.Model):
@@ -13,6 +31,25 @@ class SurveySurvey(models.Model):
         string="Rewards Feedback",
         help="Completing this survey counts as giving valuable feedback.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.check_access("create")  # who may not create surveys is refused before anything is read
+        self._pr_check_feedback_switch(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._pr_check_feedback_switch([vals])
+        return super().write(vals)
+
+    def _pr_check_feedback_switch(self, vals_list):
+        check_reward_switch(
+            self,
+            vals_list,
+            "pr_feedback",
+            PR_MANAGER,
+            lambda env: env._("Only a Positive Reinforcement manager can choose the surveys that reward feedback."),
+        )
 
     def _pr_invite(self, partners, company):
         """Invite these contacts to this survey as Odoo's invitation wizard does, for a whole batch.
@@ -52,111 +89,3 @@ class SurveySurvey(models.Model):
         template = self.env.ref("positive_reinforcement.mail_template_pr_nps_invitation")
         template.sudo().send_mail_batch(answers.ids, email_layout_xmlid="mail.mail_notification_light")
         return answers
-
-
-class SurveyQuestion(models.Model):
-    _inherit = "survey.question"
-
-    pr_metric = fields.Selection(
-        [("nps", "Net Promoter Score"), ("csat", "Customer Satisfaction")],
-        string="Feedback Metric",
-        help="Answers to this question are counted as the customer's Net Promoter Score (a 0 to 10 scale) "
-        "or Customer Satisfaction (a 1 to 5 scale).",
-    )
-
-    @api.constrains("pr_metric", "question_type", "scale_min", "scale_max")
-    def _check_pr_metric(self):
-        for question in self.filtered("pr_metric"):
-            low, high = SCALES[question.pr_metric]
-            if question.question_type != "scale" or (question.scale_min, question.scale_max) != (low, high):
-                raise ValidationError(
-                    self.env._(
-                        "The question %(question)s counts as %(metric)s: it must be a scale from %(low)s to %(high)s.",
-                        question=question.title,
-                        metric=dict(self._fields["pr_metric"]._description_selection(self.env))[question.pr_metric],
-                        low=low,
-                        high=high,
-                    )
-                )
-
-
-class SurveyUserInput(models.Model):
-    _inherit = "survey.user_input"
-
-    pr_testimonial = fields.Boolean(
-        string="Testimonial",
-        help="Mark the answers as a testimonial to reward the customer for it.",
-    )
-    pr_company_id = fields.Many2one(
-        "res.company",
-        string="Invited For",
-        readonly=True,
-        help="The company whose feedback invitation this answer comes from; its feedback counts there.",
-    )
-
-    def _mark_done(self):
-        self._pr_check_feedback_scores()
-        result = super()._mark_done()
-        self._pr_record_feedback()
-        return result
-
-    def _pr_feedback_lines(self):
-        """``{answer: [lines of its NPS/CSAT questions]}`` of these answers, skipped ones left out."""
-        by_answer = defaultdict(list)
-        for line in self.sudo().user_input_line_ids:
-            if line.question_id.pr_metric and not line.skipped and line.answer_type == "scale":
-                by_answer[line.user_input_id].append(line)
-        return by_answer
-
-    def _pr_check_feedback_scores(self):
-        """Refuse an NPS or CSAT answer outside its question's scale, before anything is written."""
-        for lines in self._pr_feedback_lines().values():
-            for line in lines:
-                question = line.question_id
-                if not question.scale_min <= line.value_scale <= question.scale_max:
-                    raise ValidationError(
-                        self.env._(
-                            "The answer %(score)s to the question %(question)s is outside its scale (%(low)s to %(high)s).",
-                            score=line.value_scale,
-                            question=question.title,
-                            low=question.scale_min,
-                            high=question.scale_max,
-                        )
-                    )
-
-    def _pr_record_feedback(self):
-        """Count the NPS/CSAT questions of these completed answers as customer feedback.
-
-        Answers without a contact (anonymous, public link) are not counted: there is nobody to
-        follow up or thank, and no holder to report on. Test entries are not counted either. The
-        comment is the first free-text answer of the same page, else of the whole survey. A
-        survey completed again or a reused token adds nothing: one answer counts once per metric
-        (a second question of the same metric in one survey is ignored).
-        """
-        answers = self.sudo().filtered(lambda a: a.state == "done" and a.partner_id and not a.test_entry)
-        vals_list = []
-        for answer, lines in answers._pr_feedback_lines().items():
-            texts = answer.user_input_line_ids.filtered(
-                lambda line: (
-                    not line.skipped
-                    and line.question_id.question_type in ("text_box", "char_box")
-                    and not (line.question_id.save_as_email or line.question_id.save_as_nickname)
-                    and (line.value_text_box or line.value_char_box or "").strip()
-                )
-            ).sorted(lambda line: (line.question_id.sequence, line.id))
-            for line in sorted(lines, key=lambda line: (line.question_id.sequence, line.id)):
-                text = texts.filtered(lambda t, page=line.question_id.page_id: t.question_id.page_id == page)[:1]
-                text = text or texts[:1]
-                vals_list.append(
-                    {
-                        "contact_id": answer.partner_id.id,
-                        "company_id": (answer.pr_company_id or answer.partner_id.company_id or self.env.company).id,
-                        "date": answer.end_datetime or fields.Datetime.now(),
-                        "metric": line.question_id.pr_metric,
-                        "score": line.value_scale,
-                        "comment": (text.value_text_box or text.value_char_box or "").strip() or False,
-                        "source_model": answer._name,
-                        "source_id": answer.id,
-                    }
-                )
-        return self.env["pr.feedback"].sudo()._record(vals_list)

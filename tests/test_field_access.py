@@ -23,12 +23,12 @@ FIGURES = [
     "pr_feedback_count",
     "pr_badge_grant_ids",
     "pr_badge_count",
+    "pr_referral_count",
 ]
 # The contact's fields of the program that are no figures: its referral link and its preferences.
 NOT_FIGURES = {
     "pr_referral_code",
     "pr_referral_url",
-    "pr_referral_count",
     "pr_referral_id",
     "pr_referred_by_id",
     "pr_referred_by_code",
