@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, plaintext2html
 
+ATTACH_PRECOMMIT_KEY = "positive_reinforcement.leads_with_customer"
 JOIN_LOCK_NAMESPACE = 0x5052  # "PR": the advisory locks of the referral page, apart from other modules' locks
 
 
@@ -33,8 +34,24 @@ class CrmLead(models.Model):
         self._pr_check_attribution([vals])
         result = super().write(vals)
         if vals.get("partner_id"):
-            self._pr_attach_friend()
+            self._pr_attach_friend_before_commit()
         return result
+
+    def _pr_attach_friend_before_commit(self):
+        """Attach the referrals of leads that get a customer once per transaction, just before it commits.
+
+        Leads are converted one write at a time: looking their referrals up at each write cost every
+        conversion a query, for the few leads that were referred.
+        """
+        lead_ids = self.env.cr.precommit.data.setdefault(ATTACH_PRECOMMIT_KEY, set())
+        if not lead_ids:
+            self.env.cr.precommit.add(self.browse()._pr_attach_friends_now)
+        lead_ids.update(self.ids)
+
+    def _pr_attach_friends_now(self):
+        leads = self.browse(self.env.cr.precommit.data.pop(ATTACH_PRECOMMIT_KEY, ()))
+        leads._pr_attach_friend()
+        self.env.flush_all()  # after the transaction's flush: written here, or never
 
     def _pr_attach_friend(self):
         """A referred lead that gets its customer: the referral now follows that customer's orders."""

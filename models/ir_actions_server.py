@@ -1,12 +1,14 @@
 import ast
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
 # Fields of an action that change what an automated rule runs, kept in the rules' cache.
 RULE_FIELDS = {"base_automation_id", "state", "sequence", "name", "group_ids", "model_id", "child_ids"}
+# What a filter selects when it needs no query.
+ALL, NONE = "all", "none"
 # Actions of these uses run from their automated rule or scheduled action, not by hand.
 OWNED_USAGES = ("base_automation", "ir_cron")
 
@@ -112,6 +114,8 @@ class IrActionsServer(models.Model):
         super()._can_execute_action_on_records(records)
         if records.env.su or self.env.user.has_group("base.group_system"):
             return
+        if isinstance(self.env.context.get("onchange_self"), models.BaseModel):
+            return  # an automated rule's onchange, run by base_automation on the form being edited (never RPC JSON)
         if self._pr_owned_actions():
             raise AccessError(
                 self.env._(
@@ -163,29 +167,51 @@ class IrActionsServer(models.Model):
         method) is evaluated in memory instead.
         """
         matching, queries = {}, []
-        Model = records.sudo().with_context(active_test=False)
         for action in self:
-            domain = Domain(ast.literal_eval(action.pr_filter_domain or "[]"))
-            if domain.is_true() or not records:
-                matching[action] = records
-                continue
-            try:
-                query = Model._search(Domain("id", "in", records.ids) & domain, order="id")
-            except ValueError:
-                matching[action] = records.filtered_domain(domain)
-                continue
-            if query.is_empty():
-                matching[action] = records.browse()
+            domain = (action.pr_filter_domain or "").strip()
+            if not records or domain in ("", "[]"):
+                found = ALL
             else:
-                queries.append((action, query))
+                found = self._pr_filter_sql(records._name, domain, self.env.company.id, self.env.lang)
+            if found == ALL:
+                matching[action] = records
+            elif found == NONE:
+                matching[action] = records.browse()
+            elif found is None:
+                matching[action] = records.filtered_domain(ast.literal_eval(action.pr_filter_domain))
+            else:
+                queries.append((action, found))
         if queries:
             [row] = self.env.execute_query(
-                SQL("SELECT %s", SQL(", ").join(SQL("ARRAY(%s)", query.select()) for _action, query in queries))
+                SQL(
+                    "SELECT %s",
+                    SQL(", ").join(
+                        SQL("ARRAY(SELECT m.id FROM (%s) AS m WHERE m.id = ANY(%s))", select, list(records.ids))
+                        for _action, select in queries
+                    ),
+                )
             )
-            for (action, _query), ids in zip(queries, row, strict=True):
+            for (action, _select), ids in zip(queries, row, strict=True):
                 kept = set(ids)
                 matching[action] = records.filtered(lambda record, kept=kept: record.id in kept)
         return matching
+
+    @api.model
+    @tools.ormcache("model_name", "domain", "company_id", "lang")
+    def _pr_filter_sql(self, model_name, domain, company_id, lang):
+        """The SELECT of the records of ``model_name`` matching the filter ``domain``, built once.
+
+        ALL or NONE when it needs no query, None when the database cannot search it.
+        """
+        domain = Domain(ast.literal_eval(domain))
+        if domain.is_true():
+            return ALL
+        Model = self.env[model_name].sudo().with_company(company_id).with_context(active_test=False, lang=lang)
+        try:
+            query = Model._search(domain, order="id")
+        except ValueError:
+            return None
+        return NONE if query.is_empty() else query.select()
 
     def _pr_event_values(self, records):
         """Event values for each record that matches the filter, keyed so that the same record and behaviour count once.
@@ -193,6 +219,9 @@ class IrActionsServer(models.Model):
         Set-based: the customers, companies and currencies of the records are read together.
         """
         self.ensure_one()
+        if records._name == "rating.rating":
+            # A rule that records a behaviour from ratings counts only the ratings customers gave themselves.
+            records = records._pr_customer_ratings()
         if not self.env.context.get("pr_filtered"):
             records = self._pr_matching(records)[self]
         path = self.pr_partner_path or "partner_id"

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .pr_i18n import _lt
+
 
 class MailingContact(models.Model):
     _inherit = "mailing.contact"
@@ -7,7 +9,13 @@ class MailingContact(models.Model):
     def _pr_partners(self):
         """Customers matched on the subscribers' normalized email, the oldest contact first."""
         emails = [email for email in self.mapped("email_normalized") if email]
-        partners = self.env["res.partner"].search([("email_normalized", "in", emails)], order="id") if emails else []
+        partners = (
+            self.env["res.partner"].search_fetch(
+                [("email_normalized", "in", emails)], ["email_normalized", "commercial_partner_id"], order="id"
+            )
+            if emails
+            else []
+        )
         by_email = {}
         for partner in partners:
             by_email.setdefault(partner.email_normalized, partner)
@@ -15,8 +23,11 @@ class MailingContact(models.Model):
 
     def _pr_record_subscriptions(self):
         """Subscribing to the newsletter: recorded once per customer, whatever the list."""
-        behavior = self.env.ref("positive_reinforcement.pr_behavior_newsletter", raise_if_not_found=False)
-        if not behavior or not behavior.active:
+        behavior_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "positive_reinforcement.pr_behavior_newsletter", raise_if_not_found=False
+        )
+        behavior = self.env["pr.behavior"].search_fetch([("id", "=", behavior_id), ("active", "=", True)], ["code"])
+        if not behavior:
             return
         by_email = self._pr_partners()
         values = []
@@ -65,7 +76,7 @@ class MailingContact(models.Model):
             {
                 "reversed_entry_id": decision.entry_id.id,
                 "points": -decision.entry_id.reversible_points,
-                "reason": self.env._("Unsubscribed from the newsletter"),
+                "reason": _lt("Unsubscribed from the newsletter"),
                 "idempotency_key": f"unsubscribe:{decision.entry_id.id}",
             }
             for decision in decisions

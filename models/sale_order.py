@@ -1,5 +1,34 @@
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
+
+
+def _first_order_sql(model, alias, query):
+    """The order is confirmed and no confirmed order of its customer's commercial entity came before it."""
+    return SQL(
+        """
+        %(state)s = 'sale' AND NOT EXISTS (
+            SELECT 1 FROM sale_order earlier
+              JOIN res_partner earlier_partner ON earlier_partner.id = earlier.partner_id
+              JOIN res_partner partner ON partner.id = %(partner)s
+             WHERE earlier.state = 'sale'
+               AND earlier_partner.commercial_partner_id = partner.commercial_partner_id
+               AND (earlier.date_order, earlier.id) < (%(date)s, %(id)s))
+        """,
+        state=model._field_to_sql(alias, "state", query),
+        partner=model._field_to_sql(alias, "partner_id", query),
+        date=model._field_to_sql(alias, "date_order", query),
+        id=SQL.identifier(alias, "id"),
+        to_flush=model.env["res.partner"]._fields["commercial_partner_id"],
+    )
+
+
+def _boolean_search(domain, value):
+    """The domain of a boolean field searched with ``in``: ``domain`` holds for the True ones."""
+    wanted = {bool(item) for item in value}
+    if wanted >= {True, False}:
+        return Domain.TRUE
+    return domain if True in wanted else ~domain
 
 
 class SaleOrder(models.Model):
@@ -8,10 +37,13 @@ class SaleOrder(models.Model):
     pr_is_first_order = fields.Boolean(
         string="First Purchase",
         compute="_compute_pr_is_first_order",
+        search="_search_pr_is_first_order",
         help="The first confirmed order of the customer's commercial entity.",
     )
-    pr_has_premium = fields.Boolean(string="Premium Purchase", compute="_compute_pr_flags")
-    pr_has_renewal = fields.Boolean(string="Renewal", compute="_compute_pr_flags")
+    pr_has_premium = fields.Boolean(
+        string="Premium Purchase", compute="_compute_pr_flags", search="_search_pr_has_premium"
+    )
+    pr_has_renewal = fields.Boolean(string="Renewal", compute="_compute_pr_flags", search="_search_pr_has_renewal")
     pr_early_access_warning = fields.Text(string="Early Access Warning", compute="_compute_pr_early_access_warning")
 
     @api.depends("state", "partner_id.commercial_partner_id", "date_order")
@@ -35,12 +67,29 @@ class SaleOrder(models.Model):
         for order in self:
             order.pr_is_first_order = first.get(order.partner_id.commercial_partner_id.id) == order.id
 
+    def _search_pr_is_first_order(self, operator, value):
+        # Searchable, so that an automated rule filters a whole batch of orders in one query.
+        if operator != "in":
+            return NotImplemented
+        return _boolean_search(Domain.custom(to_sql=_first_order_sql), value)
+
     @api.depends("order_line.product_id")
     def _compute_pr_flags(self):
         for order in self:
             products = order.order_line.product_id.product_tmpl_id
             order.pr_has_premium = any(products.mapped("pr_premium")) or any(products.categ_id.mapped("pr_premium"))
             order.pr_has_renewal = any(products.mapped("pr_renewal"))
+
+    def _search_pr_has_premium(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        products = Domain("pr_premium", "=", True) | Domain("categ_id.pr_premium", "=", True)
+        return _boolean_search(Domain("order_line.product_id.product_tmpl_id", "any", products), value)
+
+    def _search_pr_has_renewal(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        return _boolean_search(Domain("order_line.product_id.product_tmpl_id.pr_renewal", "=", True), value)
 
     # ------------------------------------------------------------
     # EARLY ACCESS
@@ -67,15 +116,18 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if not self.partner_id:
             return []
-        day = (self.date_order or fields.Datetime.now()).date()
         if products is None:
             products = self.order_line.product_id.product_tmpl_id
-        products = products.filtered(lambda p: p.pr_early_tier_id and p.pr_public_date and p.pr_public_date > day)
+        products = products.filtered(lambda p: p.pr_early_tier_id and p.pr_public_date)
         pricelist = self.pricelist_id
+        if not products and not (pricelist.pr_early_tier_id and pricelist.pr_public_date):
+            return []
+        company = self.company_id or self.env.company
+        day = company._pr_local_date(self.date_order or fields.Datetime.now())  # the company's day
+        products = products.filtered(lambda p: p.pr_public_date > day)
         pricelist_early = pricelist.pr_early_tier_id and pricelist.pr_public_date and pricelist.pr_public_date > day
         if not products and not pricelist_early:
             return []
-        company = self.company_id or self.env.company
         holder = self.partner_id.with_company(company)._pr_holder()
         member = (
             self.env["pr.member"]
@@ -108,16 +160,3 @@ class SaleOrder(models.Model):
                 )
             )
         return issues
-
-
-class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
-
-    @api.onchange("product_id")
-    def _onchange_pr_early_access(self):
-        if not self.product_id or not self.order_id:
-            return None
-        issues = self.order_id._pr_early_access_issues(products=self.product_id.product_tmpl_id)
-        if issues:
-            return {"warning": {"title": self.env._("Early access"), "message": "\n".join(issues)}}
-        return None

@@ -1,0 +1,46 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+PRECOMMIT_KEY = "positive_reinforcement.cron_triggers"
+
+
+class IrCron(models.Model):
+    _inherit = "ir.cron"
+
+    @api.model
+    def _pr_trigger_once(self, xmlid):
+        """Have the cron ``xmlid`` run soon after this transaction, however many times it is asked.
+
+        ``_trigger()`` inserts a trigger row and, after the commit, wakes the cron workers through a
+        new database connection: called for every recorded event, every document paid for it. The
+        crons asked for are triggered once, just before the commit, with the transaction (nothing is
+        asked if it rolls back), in one statement, and the workers are woken once after it.
+        """
+        requested = self.env.cr.precommit.data.setdefault(PRECOMMIT_KEY, set())
+        if not requested:
+            self.env.cr.precommit.add(self._pr_write_triggers)
+        requested.add(xmlid)
+
+    @api.model
+    def _pr_write_triggers(self):
+        """A trigger for each active cron asked for, as ``_trigger()`` writes it, and the workers woken after the commit."""
+        xmlids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, ())
+        cron_ids = [self.env["ir.model.data"]._xmlid_to_res_id(xmlid) for xmlid in sorted(xmlids)]
+        if not cron_ids:
+            return
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date, write_uid, write_date)
+                SELECT c.id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s FROM ir_cron c
+                 WHERE c.id = ANY(%(ids)s) AND c.active
+                RETURNING id
+                """,
+                now=now,
+                uid=self.env.uid,
+                ids=cron_ids,
+            )
+        )
+        if self.env.cr.fetchall():
+            self.env.cr.postcommit.add(self._notifydb)
