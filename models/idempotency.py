@@ -1,4 +1,4 @@
-"""Idempotency keys, unique per company, shared by the ledger and the behaviour events."""
+"""Idempotency keys, unique per company, shared by the ledger and the behaviour events; bulk inserts."""
 
 from odoo.tools import SQL
 
@@ -25,3 +25,29 @@ def known_keys(cr, table, keys):
         )
     )
     return {(row[0], row[1]): row[2] for row in cr.fetchall()}
+
+
+def bulk_insert(env, table, columns, now, *, constants=None, conflict=(), returning=()):
+    """Insert many rows into ``table`` with one ``INSERT … SELECT … FROM unnest(…)``, as ``env.uid`` at ``now``.
+
+    Fetch what ``returning`` names from ``env.cr`` afterwards.
+
+    :param columns: ``{column: (SQL type, [value of each row])}``, all lists of the same length
+    :param constants: ``{column: value}`` the same for every row
+    :param conflict: the columns of a unique constraint: rows that would break it are skipped
+    :param returning: the columns of the inserted rows to return
+    """
+    constants = {**(constants or {}), "create_uid": env.uid, "create_date": now, "write_uid": env.uid}
+    constants["write_date"] = now
+    query = SQL(
+        "INSERT INTO %s (%s) SELECT d.*, %s FROM unnest(%s) AS d",
+        SQL.identifier(table),
+        SQL(", ").join(SQL.identifier(column) for column in [*columns, *constants]),
+        SQL(", ").join(SQL("%s", value) for value in constants.values()),
+        SQL(", ").join(SQL("%s::%s[]", values, SQL(sql_type)) for sql_type, values in columns.values()),
+    )
+    if conflict:
+        query = SQL("%s ON CONFLICT (%s) DO NOTHING", query, SQL(", ").join(map(SQL.identifier, conflict)))
+    if returning:
+        query = SQL("%s RETURNING %s", query, SQL(", ").join(map(SQL.identifier, returning)))
+    env.cr.execute(query)

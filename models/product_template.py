@@ -13,20 +13,3 @@ class ProductTemplate(models.Model):
         "should buy it: salespeople are warned.",
     )
     pr_public_date = fields.Date(string="Public From", help="From this date, every customer may buy it.")
-
-
-class ProductCategory(models.Model):
-    _inherit = "product.category"
-
-    pr_premium = fields.Boolean(string="Premium", help="Buying a product of this category counts as a premium upgrade.")
-
-
-class ProductPricelist(models.Model):
-    _inherit = "product.pricelist"
-
-    pr_early_tier_id = fields.Many2one(
-        "pr.tier",
-        string="Early Access Tier",
-        help="Before the public date, this pricelist is for customers of this tier or above.",
-    )
-    pr_public_date = fields.Date(string="Public From", help="From this date, every customer may have this pricelist.")

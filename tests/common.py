@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
 
@@ -60,6 +61,17 @@ class PositiveReinforcementCase(TransactionCase):
 
     def post(self, partner, points, kind="earn", **values):
         return self.Ledger._post_movements([{"partner_id": partner.id, "points": points, "kind": kind, **values}])
+
+    def sale_order(self, partner, *lines, confirm=True, date=None, **values):
+        """A sales order of ``partner`` with a line for each of ``lines`` (line values), confirmed, then dated ``date``."""
+        order = self.env["sale.order"].create(
+            {"partner_id": partner.id, "order_line": [Command.create(line) for line in lines], **values}
+        )
+        if confirm:
+            order.action_confirm()
+        if date is not None:
+            order.date_order = date
+        return order
 
     def event(self, partner, behavior, **values):
         return self.Event.create({"partner_id": partner.id, "behavior_id": behavior.id, **values})

@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
 
@@ -112,16 +112,9 @@ class TestBadges(PositiveReinforcementCase):
         self.assertEqual(self.holders(badge), self.kopi)
 
     def order(self, partner, date, confirm=True):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "order_line": [Command.create({"product_id": self.product.id, "product_uom_qty": 1})],
-            }
+        return self.sale_order(
+            partner, {"product_id": self.product.id, "product_uom_qty": 1}, confirm=confirm, date=date
         )
-        if confirm:
-            order.action_confirm()
-        order.date_order = date
-        return order
 
     def test_contacts_roll_up_to_their_commercial_entity(self):
         self.badge()

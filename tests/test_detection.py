@@ -20,15 +20,9 @@ class TestDetection(PositiveReinforcementCase):
         )
 
     def order(self, partner, *products, confirm=True):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "order_line": [Command.create({"product_id": p.id, "product_uom_qty": 1}) for p in products],
-            }
+        return self.sale_order(
+            partner, *({"product_id": p.id, "product_uom_qty": 1} for p in products), confirm=confirm
         )
-        if confirm:
-            order.action_confirm()
-        return order
 
     def events_of(self, partner):
         return self.Event.search([("partner_id", "=", partner.id)])

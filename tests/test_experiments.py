@@ -276,15 +276,8 @@ class TestExperiments(PositiveReinforcementCase):
             + [{"partner_id": control_panel[52].id, "behavior_id": self.b_social.id, "date": in_window}]
         )
         self.event(control_panel[53], self.b_review, date=in_window).write({"state": "error"})
-        order = self.env["sale.order"].create(
-            {"partner_id": variant_panel[5].id, "order_line": [Command.create({"product_id": self.product().id})]}
-        )
-        order.action_confirm()
-        order.date_order = in_window
-        late_order = self.env["sale.order"].create(
-            {"partner_id": control_panel[5].id, "order_line": [Command.create({"product_id": self.product().id})]}
-        )
-        late_order.action_confirm()  # dated now: after the 30-day window
+        order = self.sale_order(variant_panel[5], {"product_id": self.product().id}, date=in_window)
+        self.sale_order(control_panel[5], {"product_id": self.product().id})  # dated now: after the 30-day window
         return experiment, holdout, double, empty, order
 
     def product(self):

@@ -1,6 +1,5 @@
 from datetime import date, datetime
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import PositiveReinforcementCase
@@ -20,14 +19,11 @@ class TestMetrics(PositiveReinforcementCase):
     def customer(self, name, *days):
         partner = self.env["res.partner"].create({"name": name})
         for day in days:
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [Command.create({"product_id": self.product.id, "price_unit": 100.0})],
-                }
+            self.sale_order(
+                partner,
+                {"product_id": self.product.id, "price_unit": 100.0},
+                date=datetime.combine(day, datetime.min.time()),
             )
-            order.action_confirm()
-            order.date_order = datetime.combine(day, datetime.min.time())
         return partner
 
     def feedback(self, partner, metric, score, day):
@@ -124,15 +120,12 @@ class TestMetrics(PositiveReinforcementCase):
             {"name": "Foreign", "currency_id": foreign.id, "company_id": self.company.id}
         )
         partner = self.env["res.partner"].create({"name": "Foreign buyer"})
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "pricelist_id": pricelist.id,
-                "order_line": [Command.create({"product_id": self.product.id, "price_unit": 300.0})],
-            }
+        order = self.sale_order(
+            partner,
+            {"product_id": self.product.id, "price_unit": 300.0},
+            pricelist_id=pricelist.id,
+            date=datetime(2026, 5, 10),
         )
-        order.action_confirm()
-        order.date_order = datetime(2026, 5, 10)
         self.assertEqual(order.currency_id, foreign)
         self.env["pr.metric"]._pr_refresh(self.company, today=self.today)
         may = self.metric("month", date(2026, 5, 1))

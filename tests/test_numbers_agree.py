@@ -29,16 +29,9 @@ class TestNumbersAgree(PositiveReinforcementCase):
         """
         partner = self.env["res.partner"].create({"name": name})
         for index, moment in enumerate(moments):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [Command.create({"product_id": self.product.id, "price_unit": amount + 3 * index})],
-                }
-            )
-            order.action_confirm()
             if not isinstance(moment, datetime):
                 moment = datetime.combine(moment, datetime.min.time()).replace(hour=12)
-            order.date_order = moment
+            self.sale_order(partner, {"product_id": self.product.id, "price_unit": amount + 3 * index}, date=moment)
         return partner
 
     def metric(self, start, period="month"):

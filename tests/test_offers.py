@@ -30,13 +30,8 @@ class TestOffers(PositiveReinforcementCase):
         cls.today = fields.Date.context_today(cls.env["pr.offer"])
 
     def order(self, partner, product, days_ago=0):
-        order = self.env["sale.order"].create(
-            {"partner_id": partner.id, "order_line": [Command.create({"product_id": product.id})]}
-        )
-        order.action_confirm()
-        if days_ago:
-            order.date_order = fields.Datetime.now() - timedelta(days=days_ago)
-        return order
+        date = fields.Datetime.now() - timedelta(days=days_ago) if days_ago else None
+        return self.sale_order(partner, {"product_id": product.id}, date=date)
 
     def campaign(self, **values):
         return self.env["pr.offer.campaign"].create(

@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import PositiveReinforcementCase
@@ -43,10 +42,7 @@ class TestPitfallReports(PositiveReinforcementCase):
         gift.with_user(self.manager).action_approve()
         gift.action_send()
         for partner in (self.alice, self.bob, self.env["res.partner"].create({"name": "Not rewarded"})):
-            order = self.env["sale.order"].create(
-                {"partner_id": partner.id, "order_line": [Command.create({"product_id": self.product.id})]}
-            )
-            order.action_confirm()
+            self.sale_order(partner, {"product_id": self.product.id})
         row = self.report("pr.reward.cost.report", [("company_id", "=", self.company.id)])[:1]
         self.assertEqual((row.redemption_cost, row.gift_cost, row.reward_cost), (4.0, 16.0, 20.0))
         self.assertEqual(row.rewarded_customers, 2)

@@ -41,16 +41,7 @@ class TestReferral(PositiveReinforcementCase):
         cls.Referral = cls.env["pr.referral"]
 
     def order(self, partner, price=80.0):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "order_line": [
-                    Command.create({"product_id": self.product.id, "product_uom_qty": 1, "price_unit": price})
-                ],
-            }
-        )
-        order.action_confirm()
-        return order
+        return self.sale_order(partner, {"product_id": self.product.id, "product_uom_qty": 1, "price_unit": price})
 
     def test_every_customer_has_a_unique_readable_code(self):
         partners = self.env["res.partner"].create([{"name": f"Customer {i}"} for i in range(50)])

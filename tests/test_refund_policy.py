@@ -27,13 +27,7 @@ class TestRefundPolicy(PositiveReinforcementCase):
         )
 
     def invoiced_order(self, partner, quantity=2):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": partner.id,
-                "order_line": [Command.create({"product_id": self.product.id, "product_uom_qty": 1})] * quantity,
-            }
-        )
-        order.action_confirm()
+        order = self.sale_order(partner, *[{"product_id": self.product.id, "product_uom_qty": 1}] * quantity)
         self.process()
         invoice = order._create_invoices()
         invoice.action_post()

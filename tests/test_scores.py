@@ -21,14 +21,11 @@ class TestScores(PositiveReinforcementCase):
         """A customer with confirmed orders: ``(days before today, amount)``."""
         partner = self.env["res.partner"].create({"name": name})
         for days_ago, amount in orders:
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [Command.create({"product_id": self.product.id, "price_unit": amount})],
-                }
+            self.sale_order(
+                partner,
+                {"product_id": self.product.id, "price_unit": amount},
+                date=datetime.combine(self.today - timedelta(days=days_ago), datetime.min.time()),
             )
-            order.action_confirm()
-            order.date_order = datetime.combine(self.today - timedelta(days=days_ago), datetime.min.time())
         return partner
 
     def member(self, partner):

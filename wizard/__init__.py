@@ -1,5 +1,6 @@
 from . import pr_ledger_adjust
 from . import pr_tier_simulation
+from . import pr_tier_simulation_line
 from . import pr_replay_history
 from . import pr_referral_invite
 from . import pr_redeem
