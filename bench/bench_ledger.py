@@ -11,6 +11,7 @@ It prints entries per second for both, their ratio, and queries per batch.
 """
 
 import argparse
+import json
 import os
 import random
 import time
@@ -139,7 +140,7 @@ def raw_rows(env, movements):
                 None,
                 None,
                 None,
-                m["reason"],
+                json.dumps({"en_US": m["reason"]}),  # a translated field: jsonb by language
                 None,
                 m["idempotency_key"] + ":raw",
                 SUPERUSER_ID,

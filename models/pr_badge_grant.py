@@ -4,6 +4,8 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
+from .pr_i18n import reader_langs
+
 
 class PrBadgeGrant(models.Model):
     """A badge a customer earned: written by the granting only, never edited; a manager may withdraw it."""
@@ -40,12 +42,16 @@ class PrBadgeGrant(models.Model):
         default = self.env.ref("positive_reinforcement.mail_template_pr_badge_earned", raise_if_not_found=False)
         by_template = defaultdict(list)
         bodies = defaultdict(Markup)
+        langs = {}  # the note is for whoever looks after the customer, in their language
+        for company, grants in self.grouped("company_id").items():
+            langs.update(reader_langs(company, grants.partner_id))
         for grant in self.sorted("id"):
             template = grant.badge_id.mail_template_id or default
             if template:
                 by_template[template].append(grant.id)
-            bodies[grant.partner_id.id] += Markup("<p>%s</p>") % self.env._(
-                "Earned the badge %(badge)s.", badge=grant.badge_id.name
+            reader = grant.with_context(lang=langs.get(grant.partner_id.id, "en_US"))
+            bodies[grant.partner_id.id] += Markup("<p>%s</p>") % reader.env._(
+                "Earned the badge %(badge)s.", badge=reader.badge_id.name
             )
         for template, grant_ids in by_template.items():
             template.sudo().send_mail_batch(grant_ids)

@@ -41,6 +41,13 @@ class PrBehavior(models.Model):
             )
         return result
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "code" in vals:
+            # The automated rules' cached setup (base.automation) holds the codes of the behaviours they record.
+            self.env.registry.clear_cache()
+        return result
+
     def _compute_event_count(self):
         counts = dict(self.env["pr.event"]._read_group([("behavior_id", "in", self.ids)], ["behavior_id"], ["__count"]))
         for behavior in self:

@@ -29,7 +29,7 @@ def schedule_tasks(env, rule_records, decisions):
     model_id = env["ir.model"]._get_id("res.partner")
     note_type = env.ref("positive_reinforcement.mail_activity_type_pr_thank_you_note")
     activities, gifts = [], []
-    speaking = _Languages(env)
+    speaking = _Languages(env, users.values(), [decision["event"]["holder_id"] for decision in granted])
     for decision in granted:
         event = decision["event"]
         holder_id, user = event["holder_id"], users[event["company_id"], event["holder_id"]]
@@ -82,11 +82,14 @@ def schedule_tasks(env, rule_records, decisions):
 class _Languages:
     """Records in the language of whoever reads them, with one environment per language."""
 
-    def __init__(self, env):
+    def __init__(self, env, users, customer_ids):
         self.env = env
         self.envs = {}
         self.user_langs = {}
-        self.customer_langs = {}
+        # Read once for all: the users' and the customers' languages.
+        env["res.users"].union(*users).sudo().mapped("lang")
+        customers = env["res.partner"].sudo().browse(sorted(set(customer_ids)))
+        self.customer_langs = dict(zip(customers.ids, customers.mapped("lang"), strict=True))
 
     def _in(self, lang, record):
         key = (lang, record.env.su)
@@ -101,9 +104,7 @@ class _Languages:
         return self._in(self.user_langs[key], record)
 
     def for_customer(self, partner_id, record):
-        if partner_id not in self.customer_langs:
-            self.customer_langs[partner_id] = self.env["res.partner"].sudo().browse(partner_id).lang or "en_US"
-        return self._in(self.customer_langs[partner_id], record)
+        return self._in(self.customer_langs.get(partner_id) or "en_US", record)
 
 
 def _task_users(env, decisions):

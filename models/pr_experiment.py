@@ -14,6 +14,7 @@ from ..pr_lib.experiments import (
     sample_size_per_group,
     two_proportion_ztest,
 )
+from .idempotency import bulk_insert
 from .pr_i18n import acting_reader_lang
 
 STATES = [("draft", "Draft"), ("running", "Running"), ("done", "Done")]
@@ -310,24 +311,13 @@ class PrExperiment(models.Model):
         variants = self.variant_ids.sorted("id")
         codes = assign_variants(holder_ids, self.key, [(variant.id, variant.weight) for variant in variants])
         assigned = dict(zip(holder_ids, (int(code) for code in codes), strict=True))
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO pr_experiment_assignment (experiment_id, company_id, partner_id, variant_id, date,
-                                                      create_uid, create_date, write_uid, write_date)
-                SELECT %(experiment)s, %(company)s, a.partner_id, a.variant_id, %(date)s,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(partners)s::int[], %(variants)s::int[]) AS a(partner_id, variant_id)
-                ON CONFLICT (experiment_id, partner_id) DO NOTHING
-                """,
-                experiment=self.id,
-                company=self.company_id.id,
-                date=date,
-                uid=self.env.uid,
-                now=fields.Datetime.now(),
-                partners=list(assigned),
-                variants=list(assigned.values()),
-            )
+        bulk_insert(
+            self.env,
+            "pr_experiment_assignment",
+            {"partner_id": ("int", list(assigned)), "variant_id": ("int", list(assigned.values()))},
+            fields.Datetime.now(),
+            constants={"experiment_id": self.id, "company_id": self.company_id.id, "date": date},
+            conflict=("experiment_id", "partner_id"),
         )
         self.env["pr.experiment.assignment"].invalidate_model()
         return assigned

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 from odoo.tools.mail import plaintext2html
 
 from ..pr_lib.feedback import NEGATIVE, SCALES, category, in_scale, net_value
+from . import pr_demo_data
 from .pr_i18n import reader_lang
 
 METRICS = [("nps", "Net Promoter Score"), ("csat", "Customer Satisfaction")]
@@ -390,36 +391,7 @@ class PrFeedback(models.Model):
                 if not cron._commit_progress(len(rows)):
                     return
 
-
-class PrFeedbackDemo(models.Model):
-    _inherit = "pr.feedback"
-
     @api.model
     def _demo_record_feedback(self, partner_ids):
         """NPS and CSAT answers of the demo customers, spread over the last months."""
-        now = fields.Datetime.now()
-        nps = [10, 9, 7, 9, 4, 10, 8, 6, 9, 10, 3, 9]
-        csat = [5, 4, 5, 3, 1, 5, 4, 2]
-        comments = {
-            ("nps", 10): "The best coffee in town, and the team knows my order by heart.",
-            ("nps", 4): "The beans arrived two weeks late, twice.",
-            ("nps", 3): "Nobody answered my emails about a broken grinder.",
-            ("csat", 1): "The delivery was damaged and the refund took a month.",
-            ("csat", 2): "Long wait at the counter.",
-        }
-        vals_list = [
-            {
-                "contact_id": partner_id,
-                "company_id": self.env.company.id,
-                "metric": metric,
-                "score": scores[(index + offset) % len(scores)],
-                "date": now - timedelta(days=9 + 23 * offset + 3 * index),
-                "comment": comments.get((metric, scores[(index + offset) % len(scores)])),
-                "source_model": "pr.feedback.demo",
-                "source_id": 100 * offset + index,
-            }
-            for index, partner_id in enumerate(partner_ids)
-            for metric, scores in (("nps", nps), ("csat", csat))
-            for offset in range(4)
-        ]
-        return self._record(vals_list)
+        return pr_demo_data.record_feedback(self, partner_ids)

@@ -11,6 +11,8 @@ from .pr_i18n import _lt
 from .pr_timezone import pr_local_date_sql
 
 EXPIRING_SOON_DAYS = 30
+# The balances of a member just created, with no ledger entry yet.
+NEW_MEMBER_ZEROS = ("points_available", "points_pending", "points_lifetime", "points_expiring", "points_window")
 
 
 class PrMember(models.Model):
@@ -82,7 +84,7 @@ class PrMember(models.Model):
         :param deltas: ``{member_id: (available, pending, earned)}`` just posted to the ledger
         :param upgrade_only: upgrades happen at once; with ``upgrade_only`` false (the daily review),
             members whose review date and grace period are over also go down to the tier they qualify for.
-        :param known_stats: stats of members known without reading their ledger (``_Batch.known_stats``);
+        :param known_stats: stats of members known without reading their ledger (``PostingBatch.known_stats``);
             the others' are read from it
         """
         if not self:

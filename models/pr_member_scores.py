@@ -15,6 +15,8 @@ from ..pr_lib.clv import (
     summary_from_transactions,
 )
 from ..pr_lib.rfm import SEGMENTS, rfm_scores, rfm_segment
+from .idempotency import bulk_insert
+from .pr_member import NEW_MEMBER_ZEROS
 from .pr_timezone import pr_local_date_sql
 
 _logger = logging.getLogger(__name__)
@@ -233,20 +235,13 @@ class PrMember(models.Model):
         partner_ids = columns["partner_id"]
         now = fields.Datetime.now()
         cr = self.env.cr
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO pr_member (partner_id, company_id, points_available, points_pending, points_lifetime,
-                                       points_expiring, points_window, create_uid, create_date, write_uid, write_date)
-                SELECT k.p, %(company)s, 0, 0, 0, 0, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(partners)s::int[]) AS k(p)
-                ON CONFLICT (partner_id, company_id) DO NOTHING
-                """,
-                company=company.id,
-                uid=self.env.uid,
-                now=now,
-                partners=partner_ids,
-            )
+        bulk_insert(
+            self.env,
+            "pr_member",
+            {"partner_id": ("int", partner_ids)},
+            now,
+            constants={"company_id": company.id, **dict.fromkeys(NEW_MEMBER_ZEROS, 0)},
+            conflict=("partner_id", "company_id"),
         )
         for start in range(0, len(partner_ids), WRITE_BATCH):
             part = {name: values[start : start + WRITE_BATCH] for name, values in columns.items()}

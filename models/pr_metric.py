@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_amount, format_date, formatLang
 
 from ..pr_lib.rfm import SEGMENTS
+from .idempotency import bulk_insert
 from .pr_timezone import pr_local_date_sql
 
 PERIODS = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
@@ -274,17 +275,11 @@ class PrMetric(models.Model):
                 *AMOUNTS,
                 *RATES,
             ]
-            self.env.cr.execute(
-                SQL(
-                    "INSERT INTO pr_metric (%s, create_uid, create_date, write_uid, write_date) "
-                    "SELECT *, %s, NOW() AT TIME ZONE 'UTC', %s, NOW() AT TIME ZONE 'UTC' FROM unnest(%s)",
-                    SQL(", ").join(SQL.identifier(column) for column in columns),
-                    self.env.uid,
-                    self.env.uid,
-                    SQL(", ").join(
-                        SQL(f"%s::{_sql_type(column)}[]", [row.get(column) for row in rows]) for column in columns
-                    ),
-                )
+            bulk_insert(
+                self.env,
+                "pr_metric",
+                {column: (_sql_type(column), [row.get(column) for row in rows]) for column in columns},
+                fields.Datetime.now(),
             )
         self.invalidate_model()
         return len(rows)

@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools import formatLang
 
 
 class PrReward(models.Model):
@@ -14,5 +15,7 @@ class PrReward(models.Model):
             return
         for reward in self:
             reward.display_name = self.env._(
-                "%(reward)s (%(cost)s points)", reward=reward.display_name, cost=reward.points_cost
+                "%(reward)s (%(cost)s points)",
+                reward=reward.display_name,
+                cost=formatLang(self.env, reward.points_cost, digits=0),  # the reader's way of writing numbers
             )

@@ -1,6 +1,9 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools import format_date, formatLang
+
+from .pr_i18n import reader_langs
 
 
 class PrTierHistory(models.Model):
@@ -23,18 +26,25 @@ class PrTierHistory(models.Model):
     _chatter_pending_idx = models.Index("(id) WHERE chatter_logged IS NOT TRUE")
 
     def _log_in_chatter(self):
-        """Tell these tier changes in the customers' chatter, one note per change, in batch."""
-        reasons = dict(self._fields["reason"]._description_selection(self.env))
+        """Tell these tier changes in the customers' chatter, one note per change, in batch.
+
+        Each note is written in the language of whoever looks after the customer (see ``reader_langs``).
+        """
+        langs = {}
+        for company, changes in self.grouped("company_id").items():
+            langs.update(reader_langs(company, changes.partner_id))
         bodies = {}
         for change in self.sorted("id"):
-            body = self.env._(
+            change = change.with_context(lang=langs.get(change.partner_id.id, "en_US"))
+            reasons = dict(self._fields["reason"]._description_selection(change.env))
+            body = change.env._(
                 "Loyalty tier changed from %(old)s to %(new)s on %(date)s (%(reason)s, %(points)s points earned "
                 "in the tier window).",
-                old=change.from_tier_id.name or self.env._("no tier"),
-                new=change.to_tier_id.name or self.env._("no tier"),
-                date=change.date,
+                old=change.from_tier_id.name or change.env._("no tier"),
+                new=change.to_tier_id.name or change.env._("no tier"),
+                date=format_date(change.env, change.date),
                 reason=reasons[change.reason],
-                points=change.points_window,
+                points=formatLang(change.env, change.points_window, digits=0),
             )
             partner_id = change.partner_id.id
             bodies[partner_id] = bodies.get(partner_id, Markup()) + Markup("<p>%s</p>") % body

@@ -115,14 +115,3 @@ class RatingRating(models.Model):
             company_of = {document.id: document.company_id.id for document in documents}
             companies.update({rating.id: company_of.get(rating.res_id) for rating in ratings})
         return companies
-
-
-class IrActionsServer(models.Model):
-    """A rule that records a behaviour from ratings counts only the ratings customers gave themselves."""
-
-    _inherit = "ir.actions.server"
-
-    def _pr_event_values(self, records):
-        if records._name == "rating.rating":
-            records = records._pr_customer_ratings()
-        return super()._pr_event_values(records)

@@ -18,6 +18,13 @@ Every term of the .pot next to a .po must be in that .po. Rules for every (non-o
       tags (--tags) the multiset of XML/HTML tag names
   For plural entries msgstr[0] is compared with msgid, the other forms with msgid_plural.
 
+An Indonesian file (id.po) must also keep to the glossary (README, *Terminology*;
+/work/shared/glossary-id.md): one Indonesian word per concept. A translation that shows the
+reader an English term the glossary translates ("Referral", "Tier", "Badge", ...), or a synonym
+it rules out ("Penelitian", "Hibah", "Pemimpin Dewan", ...), is an offender. Placeholders, markup,
+code (``object.partner_id``) and the proper names of ``GLOSSARY_ALLOWED`` (NPS, Gift Card,
+eWallet, ...) are not read. An entry marked ``# identical`` is read as its English source.
+
 --fix rewrites each file in the canonical form expected by oca-checks-po (entries sorted by
 msgid, polib wrapping) and turns `msgstr == msgid` into an empty msgstr marked `# identical`.
 """
@@ -114,6 +121,122 @@ def compare(source, translation, check_tags):
                 detail.append(f"unexpected {_fmt(extra)}")
             problems.append(f"{label} differ: " + "; ".join(detail))
     return problems
+
+
+# Indonesian: {word or phrase (whole words, any case): the glossary's term}.
+GLOSSARY_FORBIDDEN = {
+    # English terms the glossary translates
+    "referral": "rujukan",
+    "referrals": "rujukan",
+    "referral's": "rujukan",
+    "referrer": "perujuk",
+    "tier": "tingkatan",
+    "tiers": "tingkatan",
+    "leaderboard": "papan peringkat",
+    "badge": "lencana",
+    "badges": "lencana",
+    "redeem": "tukar / tukarkan",
+    "redeemed": "ditukar",
+    "redemption": "penukaran",
+    "redemptions": "penukaran",
+    "ledger": "Buku Poin / buku besar poin",
+    "pending": "tertunda",
+    "survey": "survei",
+    "surveys": "survei",
+    "holdout": "kelompok kontrol",
+    "feedback": "umpan balik / masukan",
+    "reward": "hadiah",
+    "rewards": "hadiah",
+    "points": "poin",
+    "loyalty": "loyalitas",
+    "customer": "pelanggan",
+    "customers": "pelanggan",
+    "behaviour": "perilaku",
+    "behaviours": "perilaku",
+    "behavior": "perilaku",
+    "experiment": "eksperimen",
+    "campaign": "kampanye",
+    "gift": "hadiah",
+    "detractor": "kritikus",
+    "detractors": "kritikus",
+    "promoter": "promotor",
+    "promoters": "promotor",
+    "unhappy": "tidak puas",
+    "scale": "skala",
+    # Synonyms the glossary rules out (Odoo's own mistakes among them)
+    "referal": "rujukan",
+    "referensi rujukan": "rujukan",
+    "penelitian": "survei",
+    "timbangan": "skala",
+    "hibah": "berikan",
+    "pemimpin dewan": "papan peringkat",
+    "papan pemimpin": "papan peringkat",
+    "tidak bahagia": "tidak puas",
+    "detraktor": "kritikus",
+    "surveyi": "survei",
+}
+# Proper names kept in English, never read for the glossary.
+GLOSSARY_ALLOWED = (
+    "Net Promoter Score",
+    "Gift Card",
+    "Gift Cards",
+    "eWallet",
+    "NPS",
+    "CSAT",
+    "CLTV",
+    "RFM",
+    "API",
+    "BG/NBD",
+    "Gamma-Gamma",
+    "Odoo",
+    "OdooBot",
+)
+_NOT_PROSE_RE = re.compile(
+    r"\{\{.*?\}\}"  # inline template expressions
+    r"|<[^>]*>"  # markup (and the QWeb code in its attributes)
+    r"|%\([^()]*\)[#0+\-]*\d*(?:\.\d+)?[a-zA-Z]|%[#0+\-]*\d*(?:\.\d+)?[sdifr]"  # printf placeholders
+    r"|\{[A-Za-z_][\w.\[\]]*(?:![rsa])?(?::[^{}]*)?\}|\{\d*\}"  # format fields
+    r"|https?://\S+"  # addresses
+    r"|\b\w+(?:[._]\w+)+(?:\(\))?",  # code: object.partner_id, pr_referral_url, res.partner
+    re.S,
+)
+_ALLOWED_RE = re.compile("|".join(rf"(?<!\w){re.escape(name)}(?!\w)" for name in GLOSSARY_ALLOWED))
+_FORBIDDEN_RE = re.compile(
+    r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(GLOSSARY_FORBIDDEN, key=len, reverse=True)) + r")(?!\w)",
+    re.I,
+)
+
+
+def is_indonesian(path, po=None):
+    language = (po.metadata.get("Language", "") if po is not None else "").split("_")[0].lower()
+    return language == "id" or Path(path).stem.split("_")[0].lower() == "id"
+
+
+def glossary_offences(text):
+    """The glossary's terms ``text`` breaks, as ``[(word found, the glossary's term)]``."""
+    prose = _ALLOWED_RE.sub(" ", _NOT_PROSE_RE.sub(" ", text))
+    return [(m.group(1), GLOSSARY_FORBIDDEN[m.group(1).lower()]) for m in _FORBIDDEN_RE.finditer(prose)]
+
+
+def check_glossary(path):
+    """Indonesian translations keep to one Indonesian word per concept (see the module docstring)."""
+    po = polib.pofile(str(path))
+    if not is_indonesian(path, po):
+        return []
+    offenders = []
+    for entry in po:
+        if entry.obsolete or entry.msgid == "":
+            continue
+        texts = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        if not any(texts) and _is_marked_identical(entry):
+            texts = [entry.msgid]  # shown as the English source
+        for text in texts:
+            for word, term in glossary_offences(text):
+                offenders.append(
+                    f'{path}:{entry.linenum}: msgid "{_short(entry.msgid)}": "{word}" in the Indonesian text: '
+                    f'the glossary says "{term}"'
+                )
+    return offenders
 
 
 def _is_marked_identical(entry):
@@ -228,6 +351,7 @@ def main(argv=None):
     for f in files:
         offenders.extend(check_file(f, args.tags))
         offenders.extend(check_against_template(f))
+        offenders.extend(check_glossary(f))
     if offenders:
         print(f"check_po: {len(offenders)} problem(s) in {len(files)} file(s):")
         for line in offenders:
