@@ -3,6 +3,8 @@
 #
 # Creates database $RUN_DB (default: positive_reinforcement) with demo data and installs the
 # addon when it is absent, otherwise upgrades the addon (-u), then serves (Ctrl-C to stop).
+# The bridge addons of bridges/ are on the addons path too: installing Point of Sale or eCommerce
+# from the Apps menu installs the matching bridge by itself (auto_install).
 # Environment: RUN_DB, RUN_PORT (default 8069), RUN_DATA_DIR (default: Odoo's own default,
 #   ~/.local/share/Odoo), plus ODOO_BIN, ODOO_PYTHON, ODOO_DB_* and PR_ADDON_DIR as for
 #   tools/make_test.sh (see tools/odoo_env.sh). Extra arguments are passed to Odoo.

@@ -10,10 +10,12 @@
 #
 # Tier 1 (always): tools from requirements-dev.txt in .venv-tools/ (created on demand):
 #   ruff check, ruff format --check, pylint (pylint_odoo checks only), oca-checks-odoo-module,
-#   oca-checks-po, tools/check_po.py, pytest pr_lib.
+#   oca-checks-po, tools/check_po.py, pytest pr_lib; on the addon and on the bridge addons of bridges/.
 # Odoo tier (when Odoo 19 is found, see tools/odoo_env.sh): fresh throwaway DB with demo data,
 #   install + run the addon's tests (--test-tags /positive_reinforcement), strict log scan, then
-#   tests/concurrency with the Odoo python against that DB; the DB is always dropped.
+#   tests/concurrency with the Odoo python against that DB, then the bridges: the apps they bridge to
+#   (Point of Sale, eCommerce) are installed, the bridges install themselves and their tests run
+#   (--test-tags /<bridge>,...), strict log scan; then the addon is uninstalled; the DB is always dropped.
 #
 # Environment: ODOO_BIN, ODOO_PYTHON, ODOO_DB_HOST/PORT/USER/PASSWORD (see tools/odoo_env.sh),
 #   PR_ADDON_DIR (addon source dir, default repo root), PR_ODOO_TIMEOUT (seconds, default 3600),
@@ -163,26 +165,45 @@ step() {
     fi
 }
 
-# copy_addon DEST: copy the addon's source files (tracked + untracked, minus git-ignored ones such
-# as .venv-tools/ and .test-results/) into DEST.
+# copy_addon DEST [SRC]: copy an addon's source files (tracked + untracked, minus git-ignored ones such
+# as .venv-tools/ and .test-results/) into DEST. SRC defaults to the main addon, whose copy leaves out
+# the bridge addons of bridges/ (each is an addon of its own: see copy_bridges).
 copy_addon() {
-    mkdir -p "$1"
-    if git -C "$ADDON_DIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        (cd "$ADDON_DIR" && git ls-files -z -co --exclude-standard -- . |
+    local dest=$1 src=${2:-$ADDON_DIR} exclude=()
+    [[ "$src" == "$ADDON_DIR" ]] && exclude=(":(exclude)$PR_BRIDGES_DIR")
+    mkdir -p "$dest"
+    if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$src" && git ls-files -z -co --exclude-standard -- . "${exclude[@]}" |
             while IFS= read -r -d '' f; do [[ -e "$f" || -L "$f" ]] && printf '%s\0' "$f"; done |
-            tar --null -T - -cf -) | tar -C "$1" -xf -
+            tar --null -T - -cf -) | tar -C "$dest" -xf -
     else
-        tar -C "$ADDON_DIR" --exclude=.git --exclude=.venv-tools --exclude=.test-results \
-            --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache -cf - . | tar -C "$1" -xf -
+        local skip=()
+        [[ "$src" == "$ADDON_DIR" ]] && skip=("--exclude=./$PR_BRIDGES_DIR")
+        tar -C "$src" --exclude=.git --exclude=.venv-tools --exclude=.test-results "${skip[@]}" \
+            --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache -cf - . | tar -C "$dest" -xf -
     fi
 }
 
+# copy_bridges TOP: copy each bridge addon into TOP/<bridge>; sets BRIDGES (their names).
+copy_bridges() {
+    local bridge
+    BRIDGES=()
+    while IFS= read -r bridge; do
+        [[ -n "$bridge" ]] || continue
+        BRIDGES+=("$bridge")
+        copy_addon "$1/$bridge" "$ADDON_DIR/$PR_BRIDGES_DIR/$bridge"
+    done < <(pr_bridges "$ADDON_DIR")
+}
+
 # Copy of the addon in a directory literally named positive_reinforcement (pylint_odoo and the
-# OCA checks derive the module name from the directory name; the clone's name is arbitrary).
+# OCA checks derive the module name from the directory name; the clone's name is arbitrary), and of
+# each bridge addon next to it: LINT_MODULES lists them all, the main addon first.
 make_lint_copy() {
     LINT_TOP=$WORK/lint
     LINT_DIR=$LINT_TOP/$PR_MODULE
     copy_addon "$LINT_DIR"
+    copy_bridges "$LINT_TOP"
+    LINT_MODULES=("$PR_MODULE" "${BRIDGES[@]}")
     git init -q "$LINT_TOP" 2>/dev/null || mkdir -p "$LINT_TOP/.git"
 }
 
@@ -195,18 +216,20 @@ need_manifest() {
 
 run_pylint() {
     need_manifest || return 1
-    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "$PR_MODULE")
+    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${LINT_MODULES[@]}")
 }
 
 run_oca_module() {
     need_manifest || return 1
-    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/oca-checks-odoo-module" --config "$ROOT/.oca_hooks.cfg" "$PR_MODULE")
+    (cd "$LINT_TOP" && "$TOOLS_VENV/bin/oca-checks-odoo-module" --config "$ROOT/.oca_hooks.cfg" "${LINT_MODULES[@]}")
 }
 
 run_oca_po() {
-    local files=()
+    local files=() module
     shopt -s nullglob
-    files=("$LINT_DIR"/i18n/*.po "$LINT_DIR"/i18n/*.pot)
+    for module in "${LINT_MODULES[@]}"; do
+        files+=("$LINT_TOP/$module"/i18n/*.po "$LINT_TOP/$module"/i18n/*.pot)
+    done
     shopt -u nullglob
     if ((${#files[@]} == 0)); then
         echo "no i18n/*.po or *.pot files"
@@ -234,6 +257,15 @@ run_pytest_pr_lib() {
     return "$rc"
 }
 
+# tools/check_po.py on the main addon and on each bridge addon that has translations.
+run_check_po() {
+    local dirs=("$ADDON_DIR") module
+    for module in "${BRIDGES[@]}"; do
+        compgen -G "$ADDON_DIR/$PR_BRIDGES_DIR/$module/i18n/*.po" >/dev/null && dirs+=("$ADDON_DIR/$PR_BRIDGES_DIR/$module")
+    done
+    "$VPY" "$ROOT/tools/check_po.py" "${dirs[@]}"
+}
+
 tier1() {
     banner "TIER 1: lint + plain-Python tests"
     if ! ensure_tools; then
@@ -246,7 +278,7 @@ tier1() {
     step "pylint (pylint_odoo)" run_pylint
     step "oca-checks-odoo-module" run_oca_module
     step "oca-checks-po" run_oca_po
-    step "check_po.py" "$VPY" "$ROOT/tools/check_po.py" "$ADDON_DIR"
+    step "check_po.py" run_check_po
     step "pytest pr_lib" run_pytest_pr_lib
     ((${#T1_FAILED[@]} == 0))
 }
@@ -312,7 +344,7 @@ show_lines() { # show_lines TITLE LINES
     ((n > 20)) && echo "   | ... (see .test-results/odoo.log)"
 }
 
-# Scan the Odoo log: sets ODOO_PASSED/ODOO_FAILED and appends failure reasons.
+# Scan an Odoo log: adds to ODOO_PASSED/ODOO_FAILED and appends failure reasons.
 scan_odoo_log() {
     local log=$1 rc=$2 line lines k f e s
     if [[ $rc != 0 ]]; then
@@ -328,9 +360,8 @@ scan_odoo_log() {
         e=$(sed -E 's/.*odoo\.tests\.result: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\2/' <<<"$line")
         k=$(sed -E 's/.*odoo\.tests\.result: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\3/' <<<"$line")
         echo "Odoo result: ${line#*odoo.tests.result: }; skipped: $s"
-        ODOO_PASSED=$((k - f - e - s))
-        ((ODOO_PASSED < 0)) && ODOO_PASSED=0
-        ODOO_FAILED=$((f + e + s))
+        ((k - f - e - s > 0)) && ODOO_PASSED=$((ODOO_PASSED + k - f - e - s))
+        ODOO_FAILED=$((ODOO_FAILED + f + e + s))
         ((f + e > 0)) && odoo_fail "$f failed, $e error(s) of $k Odoo tests"
         if ((k == 0)); then
             odoo_fail "0 Odoo tests ran"
@@ -412,6 +443,49 @@ run_concurrency() {
     fi
 }
 
+# The bridge addons: install the apps they bridge to (their dependencies other than the addon) into the
+# database the addon's tests ran on; the bridges must then install themselves (auto_install), and
+# their tests run (--test-tags /<bridge>,...). Point of Sale and eCommerce take minutes to install.
+run_bridges() {
+    local db=$1 log=$RESULTS/odoo-bridges.log bridges=() apps rc bridge state
+    while IFS= read -r bridge; do [[ -n "$bridge" ]] && bridges+=("$bridge"); done < <(pr_bridges "$ADDON_DIR")
+    ((${#bridges[@]})) || return 0
+    apps=$("$ODOO_PYTHON" - "$ADDON_DIR/$PR_BRIDGES_DIR" "$PR_MODULE" "${bridges[@]}" <<'PY'
+import ast
+import sys
+
+root, main, bridges = sys.argv[1], sys.argv[2], sys.argv[3:]
+apps = []
+for bridge in bridges:
+    with open(f"{root}/{bridge}/__manifest__.py", encoding="utf-8") as manifest:
+        for depend in ast.literal_eval(manifest.read()).get("depends", []):
+            if depend != main and depend not in bridges and depend not in apps:
+                apps.append(depend)
+print(",".join(apps))
+PY
+    ) || {
+        odoo_fail "could not read the bridge addons' manifests"
+        ODOO_FAILED=$((ODOO_FAILED + 1))
+        return 1
+    }
+    banner "ODOO TIER: bridges ${bridges[*]} (installing $apps into $db)"
+    local tags
+    tags=$(printf ',/%s' "${bridges[@]}")
+    timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_BIN" -c "$ODOO_CONF" -d "$db" --http-port "$ODOO_PORT" \
+        -i "$apps" --test-tags "${tags#,}" --stop-after-init --log-level=test 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    [[ $rc == 124 ]] && odoo_fail "bridges: timed out after ${PR_ODOO_TIMEOUT:-3600}s"
+    banner "ODOO TIER: bridges log scan"
+    scan_odoo_log "$log" "$rc"
+    for bridge in "${bridges[@]}"; do
+        state=$(pr_sql "SELECT state FROM ir_module_module WHERE name = '$bridge'" "$db")
+        if [[ "$state" != installed ]]; then
+            odoo_fail "bridge $bridge did not install itself with $apps (state: ${state:-unknown})"
+            ODOO_FAILED=$((ODOO_FAILED + 1))
+        fi
+    done
+}
+
 # Uninstalling from the database the tests ran on (demo data, redemptions, cards) must log no error.
 run_uninstall() {
     local log=$RESULTS/uninstall.log lines rc
@@ -464,6 +538,7 @@ odoo_tier() {
     fi
     if grep -qE 'odoo\.tests\.result: ' "$log"; then
         run_concurrency "$db"
+        run_bridges "$db"
         run_uninstall "$db"
     elif [[ -d "$ADDON_DIR/tests/concurrency" ]]; then
         echo "tests/concurrency not run: the addon did not install/test"
@@ -482,13 +557,14 @@ odoo_tier() {
 # ---------------------------------------------------------------------------------------------
 # other modes
 # ---------------------------------------------------------------------------------------------
-install_throwaway() { # install_throwaway PREFIX -> sets DB; no demo
+install_throwaway() { # install_throwaway PREFIX [--with-demo] -> sets DB; no demo unless asked
     DB=$(new_db_name "$1")
     CLEANUP_DB=$DB
     CLEANUP_DATA_DIR=$ODOO_DATA_DIR
-    pr_say "installing $PR_MODULE into throwaway database $DB (no demo)"
+    local demo=("${@:2}")
+    pr_say "installing $PR_MODULE into throwaway database $DB (${demo[*]:-no demo})"
     timeout --foreground -k 30 "${PR_ODOO_TIMEOUT:-3600}" "$ODOO_BIN" -c "$ODOO_CONF" -d "$DB" --http-port "$ODOO_PORT" \
-        -i "$PR_MODULE" --stop-after-init 2>&1 | tee "$RESULTS/$1-install.log"
+        "${demo[@]}" -i "$PR_MODULE" --stop-after-init 2>&1 | tee "$RESULTS/$1-install.log"
     local rc=${PIPESTATUS[0]}
     if [[ $rc != 0 ]] || grep -qE "${TS_RE}(ERROR|CRITICAL) " "$RESULTS/$1-install.log"; then
         pr_err "install failed (exit $rc), see .test-results/$1-install.log"
@@ -557,7 +633,8 @@ mode_pot() {
             return 1
             ;;
     esac
-    install_throwaway pot || return 1
+    # With the demo data: its names (tiers, rewards, rules, badges...) are translated too.
+    install_throwaway pot --with-demo || return 1
     local out=$real_addon/i18n/$PR_MODULE.pot
     mkdir -p "$real_addon/i18n"
     "$ODOO_BIN" i18n export -c "$ODOO_CONF" -d "$DB" -o "$out" "$PR_MODULE" || return 1

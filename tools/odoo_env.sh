@@ -7,7 +7,8 @@
 # Database:  ODOO_DB_HOST/ODOO_DB_PORT/ODOO_DB_USER/ODOO_DB_PASSWORD (default localhost/5432/odoo/odoo),
 #            exported as PGHOST/PGPORT/PGUSER/PGPASSWORD for psql and for Odoo itself.
 # Addon:     $PR_ADDON_DIR (default: the repo root) is exposed to Odoo as `positive_reinforcement`
-#            through a symlink in a temporary addons dir, since the clone's directory name is arbitrary.
+#            through a symlink in a temporary addons dir, since the clone's directory name is arbitrary;
+#            the bridge addons of its bridges/ folder are linked next to it (same addons path).
 
 PR_MODULE=positive_reinforcement
 PR_ODOO_DEFAULT_BIN=/opt/odoo19/venv/bin/odoo
@@ -177,11 +178,29 @@ print(s.getsockname()[1])
 s.close()'
 }
 
-# pr_make_addons_dir DIR ADDON_SRC: DIR/addons/positive_reinforcement -> ADDON_SRC
+# Bridge addons (bridges/<name>/__manifest__.py): small addons that need another Odoo app (Point of
+# Sale, eCommerce) and install themselves when it is there (auto_install).
+PR_BRIDGES_DIR=bridges
+
+# pr_bridges ADDON_SRC: the names of the bridge addons of ADDON_SRC, one per line (none: no output).
+pr_bridges() {
+    local src=$1 manifest
+    shopt -s nullglob
+    for manifest in "$src/$PR_BRIDGES_DIR"/*/__manifest__.py; do
+        basename "$(dirname "$manifest")"
+    done
+    shopt -u nullglob
+}
+
+# pr_make_addons_dir DIR ADDON_SRC: DIR/addons/positive_reinforcement -> ADDON_SRC, and
+# DIR/addons/<bridge> -> ADDON_SRC/bridges/<bridge> for each bridge addon.
 pr_make_addons_dir() {
-    local dir=$1 src=$2
+    local dir=$1 src=$2 bridge
     mkdir -p "$dir/addons"
     ln -sfn "$src" "$dir/addons/$PR_MODULE"
+    while IFS= read -r bridge; do
+        [[ -n "$bridge" ]] && ln -sfn "$src/$PR_BRIDGES_DIR/$bridge" "$dir/addons/$bridge"
+    done < <(pr_bridges "$src")
     PR_ADDONS_PATH="$dir/addons"
 }
 

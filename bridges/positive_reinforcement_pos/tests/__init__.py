@@ -1,0 +1,2 @@
+from . import test_pos_points
+from . import test_pos_tour
