@@ -34,6 +34,7 @@
         "data/pr_feedback_data.xml",
         "data/pr_feedback_cron_data.xml",
         "data/mail_template_lang_data.xml",
+        "data/pr_checkout_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -66,6 +67,8 @@
         "views/pr_feedback_menus.xml",
         "views/pr_experiment_menus.xml",
         "views/pr_clv_fit_views.xml",
+        "views/res_config_settings_checkout_views.xml",
+        "views/sale_order_checkout_views.xml",
     ],
     "demo": [
         "demo/pr_tier_demo.xml",

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, formatLang
 
@@ -89,7 +89,7 @@ class PrPortal(models.AbstractModel):
             "company": company,
             "currency": company.currency_id,
             "format_points": self._format_points,
-            "today": fields.Date.context_today(self),
+            "today": company._pr_today(),
             "tier_progress": self._tier_progress(member, ranked),
             "tables": tables,
             "catalogue": self._catalogue(holder, member, company),
@@ -103,7 +103,7 @@ class PrPortal(models.AbstractModel):
             "early_access": self._early_access(holder, member, company, ranked),
             "leaderboard_opt_in": opted_in,
             "leaderboard": (
-                self.env["pr.leaderboard"].sudo()._top(company, fields.Date.context_today(self), 10)
+                self.env["pr.leaderboard"].sudo()._top(company, company._pr_today(), 10)
                 if opted_in
                 else self.env["pr.leaderboard"]
             ),
@@ -170,7 +170,7 @@ class PrPortal(models.AbstractModel):
 
         Rules of an experiment, and rules for other tiers or another customer filter, are not shown.
         """
-        today = fields.Date.context_today(self)
+        today = company._pr_today()
         rules = (
             self.env["pr.reward.rule"]
             .sudo()
@@ -293,7 +293,7 @@ class PrPortal(models.AbstractModel):
     @api.model
     def _early_access(self, holder, member, company, ranked):
         """Products not yet public that this customer may already buy: by tier, or by a running offer."""
-        today = fields.Date.context_today(self)
+        today = company._pr_today()
         products = (
             self.env["product.template"]
             .sudo()

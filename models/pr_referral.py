@@ -76,7 +76,9 @@ class PrReferral(models.Model):
         "(friend_lead_id) WHERE friend_lead_id IS NOT NULL", "This opportunity was already referred."
     )
 
-    @api.depends("friend_partner_id.name", "friend_lead_id.contact_name", "friend_lead_id.partner_name", "friend_email")
+    # The lead's names as they were when it was referred: following later edits of every lead would cost each
+    # lead write a search of the referrals (crm's assignment and conversion write leads by the hundred).
+    @api.depends("friend_partner_id.name", "friend_lead_id", "friend_email")
     def _compute_friend_name(self):
         for referral in self:
             lead = referral.friend_lead_id
@@ -98,22 +100,21 @@ class PrReferral(models.Model):
 
     def _flag_texts(self):
         """``{code: function(params) -> text}``: the review reasons, in the language of the environment."""
-        _ = self.env._
 
         def self_referral(reason):
-            return lambda params: _("Self-referral: %(reason)s.", reason=reason)
+            return lambda params: self.env._("Self-referral: %(reason)s.", reason=reason)
 
         return {
-            "same_email": self_referral(_("same email address")),
-            "same_phone": self_referral(_("same phone number")),
-            "same_vat": self_referral(_("same tax ID")),
-            "same_address": self_referral(_("same delivery address")),
-            "circular": lambda params: _("Circular referral: the friend referred the referrer."),
-            "existing_customer": lambda params: _("The friend was already a customer."),
-            "cap": lambda params: _(
+            "same_email": self_referral(self.env._("same email address")),
+            "same_phone": self_referral(self.env._("same phone number")),
+            "same_vat": self_referral(self.env._("same tax ID")),
+            "same_address": self_referral(self.env._("same delivery address")),
+            "circular": lambda params: self.env._("Circular referral: the friend referred the referrer."),
+            "existing_customer": lambda params: self.env._("The friend was already a customer."),
+            "cap": lambda params: self.env._(
                 "The referrer has more than %(cap)s qualified referrals this month.", cap=params.get("cap")
             ),
-            "network": lambda params: _("Many signups from the same network address."),
+            "network": lambda params: self.env._("Many signups from the same network address."),
             "legacy": lambda params: params.get("text", ""),  # a reason stored as text before the codes
         }
 

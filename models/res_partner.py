@@ -7,8 +7,7 @@ from odoo.tools import SQL
 
 from ..pr_lib.referral import generate_code
 from ..pr_lib.rfm import SEGMENTS
-
-PR_USER = "positive_reinforcement.positive_reinforcement_group_user"
+from .pr_access import PR_USER, check_reward_switch
 
 
 class ResPartner(models.Model):
@@ -251,9 +250,25 @@ class ResPartner(models.Model):
         vals_list = [{k: v for k, v in vals.items() if k != "pr_referral_code"} for vals in vals_list]
         self._pr_check_leaderboard_consent(vals_list)
         self._pr_check_attribution(vals_list)
+        default_parent = self.env.context.get("default_parent_id")
+        holders = [vals for vals in vals_list if vals.get("is_company") or not vals.get("parent_id", default_parent)]
+        for vals, code in zip(holders, self._pr_free_codes(len(holders)), strict=True):
+            vals["pr_referral_code"] = code  # in the insert itself: no second statement per contact
         partners = super().create(vals_list)
         partners.filtered(lambda p: p.is_company or not p.parent_id)._pr_ensure_referral_code()
         return partners
+
+    @api.model
+    def _pr_free_codes(self, count):
+        """``count`` new referral codes that no contact has, in one query (more only on a collision)."""
+        codes = set()
+        while len(codes) < count:
+            candidates = {generate_code() for _ in range(count - len(codes))} - codes
+            self.env.cr.execute(
+                SQL("SELECT pr_referral_code FROM res_partner WHERE pr_referral_code = ANY(%s)", list(candidates))
+            )
+            codes |= candidates - {row[0] for row in self.env.cr.fetchall()}
+        return list(codes)
 
     def write(self, vals):
         if "pr_referral_code" in vals:
@@ -269,17 +284,15 @@ class ResPartner(models.Model):
         but opting a customer in or out is the customer's choice, which the program's users record when
         asked. Writing the value a contact already has changes nothing and is let through (a merge, an import).
         """
-        wanted = {bool(vals["pr_leaderboard_opt_in"]) for vals in vals_list if "pr_leaderboard_opt_in" in vals}
-        if not wanted or self.env.su:
-            return
-        if self:  # write
-            changes = any(partner.pr_leaderboard_opt_in != opt_in for partner in self for opt_in in wanted)
-        else:  # create
-            changes = True in wanted
-        if changes and not self.env.user.has_group(PR_USER):
-            raise AccessError(
-                self.env._("Only Positive Reinforcement users can put a customer on the leaderboard or take them off.")
-            )
+        check_reward_switch(
+            self,
+            vals_list,
+            "pr_leaderboard_opt_in",
+            PR_USER,
+            lambda env: env._(
+                "Only Positive Reinforcement users can put a customer on the leaderboard or take them off."
+            ),
+        )
 
     def _pr_check_referral_code_write(self, vals):
         """Referral codes are generated, never chosen: one could take over another customer's link.

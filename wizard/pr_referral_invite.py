@@ -38,10 +38,9 @@ class PrReferralInvite(models.TransientModel):
         own = [("referrer_id", "=", referrer.id), ("company_id", "=", self.env.company.id)]
         if Referral.search_count(own + [("friend_email", "=", email), ("state", "!=", "rejected")], limit=1):
             raise UserError(self.env._("%(email)s was already invited.", email=email))
-        since = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        sent = Referral.search_count(
-            [("referrer_id", "=", referrer.id), ("channel", "=", "invite"), ("date", ">=", since)]
-        )
+        company = self.env.company
+        since = company._pr_day_start(company._pr_today())  # the company's day, not UTC's
+        sent = Referral.search_count(own + [("channel", "=", "invite"), ("date", ">=", since)])
         limit = self.env.company.pr_referral_invite_limit
         if limit and sent >= limit:
             raise UserError(
