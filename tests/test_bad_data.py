@@ -44,3 +44,7 @@ class TestBadData(PositiveReinforcementCase):
         rule = self.Rule.create({"name": "Spend", "behavior_id": self.b_purchase.id, "active": False})
         self.assertRefused("pr.reward.rule", {"min_value": -5}, record=rule)
         self.assertRefused("pr.reward.rule", {"gift_value": -5}, record=rule)
+
+    def test_company_settings_cannot_be_negative(self):
+        for field in ("pr_referral_cap", "pr_referral_invite_limit", "pr_point_value", "pr_surprise_budget"):
+            self.assertRefused("res.company", {field: -1}, record=self.company)
