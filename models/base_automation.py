@@ -4,8 +4,26 @@ from types import MappingProxyType
 from odoo import api, models, tools
 from odoo.tools import safe_eval
 
+from odoo.addons.base_automation.models.base_automation import WRITE_TRIGGERS
+
 # Written by the time-based rules' cron at every run: they change nothing of what a rule does.
 RUN_FIELDS = {"last_run"}
+# The action types the addon runs itself, for all the records of a rule at once.
+RUN_BY_ADDON = {"pr_behavior": "record", "pr_referral": "referral"}
+
+
+def _skip_unwatched(patched):
+    """Wrap base_automation's ``_compute_field_value``: fields that no rule watches are computed at once."""
+
+    def _compute_field_value(self, field):
+        stored = [f.name for f in self.pool.field_computed[field] if f.store]
+        if stored and not self.env["base.automation"]._pr_watches(self._name, stored):
+            return patched.origin(self, field)
+        return patched(self, field)
+
+    _compute_field_value.origin = patched.origin
+    _compute_field_value.pr_watched = True
+    return _compute_field_value
 
 
 def _parsed_domain(text):
@@ -56,6 +74,31 @@ class BaseAutomation(models.Model):
         return result
 
     # ------------------------------------------------------------
+    # PATCHES
+    # ------------------------------------------------------------
+
+    def _register_hook(self):
+        """Odoo's rules read, before each stored field of a watched model is computed, the old values of
+        all the fields computed with it, for all the records: a query each time (the payment reference
+        of every invoice whose name is computed, for instance), even when no rule watches any of these
+        fields. Those computations now go straight to the computation."""
+        result = super()._register_hook()
+        for ModelClass in self.env.registry.values():
+            patched = ModelClass.__dict__.get("_compute_field_value")
+            if patched is not None and hasattr(patched, "origin") and not hasattr(patched, "pr_watched"):
+                ModelClass._compute_field_value = _skip_unwatched(patched)
+        return result
+
+    @api.model
+    def _pr_watches(self, model_name, field_names):
+        """Whether an active rule run on write of ``model_name`` may fire when ``field_names`` change."""
+        for automation_id in self._pr_automation_ids(model_name, tuple(WRITE_TRIGGERS)):
+            triggers = self._pr_setup(automation_id)["triggers"]
+            if not triggers or triggers & set(field_names):
+                return True
+        return False
+
+    # ------------------------------------------------------------
     # CACHED SETUP
     # ------------------------------------------------------------
 
@@ -72,6 +115,11 @@ class BaseAutomation(models.Model):
         """What running the rule ``automation_id`` needs to know of it, read once for all transactions."""
         rule = self.sudo().browse(automation_id)
         actions = rule.action_server_ids
+        columns = [
+            name
+            for name, field in actions._fields.items()
+            if field.store and field.column_type and field.prefetch is True and not field.translate
+        ]
         setup = MappingProxyType(
             {
                 "model": rule.model_name,
@@ -79,11 +127,12 @@ class BaseAutomation(models.Model):
                 "pre": _parsed_domain(rule.filter_pre_domain),
                 "post": _parsed_domain(rule.filter_domain),
                 "triggers": frozenset(rule.trigger_field_ids.mapped("name")),
-                # (id, recorded in a batch, warnings, groups) of each action, in their order
+                # (id, run by the addon, warnings, groups) of each action, in their order; "record" when
+                # it records a behaviour (all of them together), "referral" when it qualifies referrals
                 "actions": tuple(
                     (
                         action.id,
-                        action.state == "pr_behavior" and not action.warning and not action.group_ids,
+                        RUN_BY_ADDON.get(action.state) if not action.warning and not action.group_ids else False,
                         action.warning or False,
                         tuple(action.group_ids.ids),
                     )
@@ -93,6 +142,11 @@ class BaseAutomation(models.Model):
                     (action.pr_behavior_id.id, action.pr_behavior_id.code)
                     for action in actions
                     if action.state == "pr_behavior" and action.pr_behavior_id
+                ),
+                # the stored fields of each action (but its translated texts), as running it reads them
+                "columns": tuple(
+                    (action.id, {name: action._fields[name].convert_to_cache(action[name], action) for name in columns})
+                    for action in actions
                 ),
             }
         )
@@ -108,6 +162,23 @@ class BaseAutomation(models.Model):
         names = tuple(rules.mapped("name"))
         rules.invalidate_recordset()
         return names
+
+    @api.model
+    @tools.ormcache("action_ids", "lang")
+    def _pr_action_texts(self, action_ids, lang):
+        """``{field: [value of each action]}``: the translated texts of these actions in ``lang``."""
+        actions = self.env["ir.actions.server"].sudo().with_context(lang=lang).browse(action_ids)
+        names = [
+            name
+            for name, field in actions._fields.items()
+            if field.store and field.column_type and field.prefetch is True and field.translate
+        ]
+        texts = {
+            name: [field.convert_to_cache(action[name], action) for action in actions]
+            for name, field in ((name, actions._fields[name]) for name in names)
+        }
+        actions.invalidate_recordset()
+        return MappingProxyType(texts)
 
     def _pr_domain(self, kind):
         parsed = self._pr_setup(self.id)[kind]
@@ -216,16 +287,18 @@ class BaseAutomation(models.Model):
         actions = self.sudo().env["ir.actions.server"].browse([action_id for action_id, *_rest in setup["actions"]])
         self._pr_warm_actions(actions, setup)
         recorders = actions.browse(
-            [action_id for action_id, batched, *_rest in setup["actions"] if batched]
+            [action_id for action_id, batched, *_rest in setup["actions"] if batched == "record"]
         ).with_prefetch(actions._prefetch_ids)
         recorded = False
         for action, (_id, batched, _warning, _groups) in zip(actions, setup["actions"], strict=True):
             try:
-                if batched and not recorded:
+                if batched == "record" and not recorded:
                     recorders.with_context(active_model=records._name, domain_post=domain_post)._pr_record(
                         records.with_env(recorders.env)
                     )
                     recorded = True
+                elif batched == "referral":
+                    action._pr_qualify_referrals(records.with_env(action.env))
                 elif not batched:
                     for record in records:
                         action.with_context(
@@ -247,6 +320,13 @@ class BaseAutomation(models.Model):
         Action._fields["group_ids"]._insert_cache(actions, [groups for _id, _rec, _warning, groups in setup["actions"]])
         model = self.env["ir.model"].browse(setup["model_id"])
         model._fields["model"]._insert_cache(model, [setup["model"]])
+        for action_id, values in setup["columns"]:
+            action = actions.browse(action_id)
+            for name, value in values.items():
+                action._fields[name]._insert_cache(action, [value])
+        texts = self._pr_action_texts(actions._ids, self.env.lang)
+        for name, values in texts.items():
+            actions._fields[name]._insert_cache(actions.with_context(lang=self.env.lang), values)
         if setup["behaviors"]:
             behaviors = self.env["pr.behavior"].browse([behavior_id for behavior_id, _code in setup["behaviors"]])
             behaviors._fields["code"]._insert_cache(behaviors, [code for _id, code in setup["behaviors"]])

@@ -30,7 +30,15 @@ def known_keys(cr, table, keys):
 def bulk_insert(env, table, columns, now, *, constants=None, conflict=(), returning=()):
     """Insert many rows into ``table`` with one ``INSERT … SELECT … FROM unnest(…)``, as ``env.uid`` at ``now``.
 
-    Fetch what ``returning`` names from ``env.cr`` afterwards.
+    Fetch what ``returning`` names from ``env.cr`` afterwards. The arguments are those of ``bulk_insert_query``.
+    """
+    env.cr.execute(
+        bulk_insert_query(env, table, columns, now, constants=constants, conflict=conflict, returning=returning)
+    )
+
+
+def bulk_insert_query(env, table, columns, now, *, constants=None, conflict=(), returning=()):
+    """The ``INSERT … SELECT … FROM unnest(…)`` of many rows into ``table``, as ``env.uid`` at ``now``.
 
     :param columns: ``{column: (SQL type, [value of each row])}``, all lists of the same length
     :param constants: ``{column: value}`` the same for every row
@@ -50,4 +58,4 @@ def bulk_insert(env, table, columns, now, *, constants=None, conflict=(), return
         query = SQL("%s ON CONFLICT (%s) DO NOTHING", query, SQL(", ").join(map(SQL.identifier, conflict)))
     if returning:
         query = SQL("%s RETURNING %s", query, SQL(", ").join(map(SQL.identifier, returning)))
-    env.cr.execute(query)
+    return query

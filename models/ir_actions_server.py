@@ -5,12 +5,12 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-# Fields of an action that change what an automated rule runs, kept in the rules' cache.
-RULE_FIELDS = {"base_automation_id", "state", "sequence", "name", "group_ids", "model_id", "child_ids"}
 # What a filter selects when it needs no query.
 ALL, NONE = "all", "none"
 # Actions of these uses run from their automated rule or scheduled action, not by hand.
 OWNED_USAGES = ("base_automation", "ir_cron")
+# The action types of the addon, run together for all the records of an automated rule.
+PR_STATES = ("pr_behavior", "pr_referral")
 
 
 def _is_field_path(model, path):
@@ -29,7 +29,8 @@ class IrActionsServer(models.Model):
     _inherit = "ir.actions.server"
 
     state = fields.Selection(
-        selection_add=[("pr_behavior", "Record Customer Behaviour")], ondelete={"pr_behavior": "cascade"}
+        selection_add=[("pr_behavior", "Record Customer Behaviour"), ("pr_referral", "Qualify Customer's Referral")],
+        ondelete={"pr_behavior": "cascade", "pr_referral": "cascade"},
     )
     pr_behavior_id = fields.Many2one("pr.behavior", string="Behaviour", ondelete="restrict")
     pr_partner_path = fields.Char(
@@ -53,8 +54,8 @@ class IrActionsServer(models.Model):
 
     @api.constrains("state", "pr_behavior_id", "pr_partner_path", "pr_value_path", "pr_filter_domain", "model_id")
     def _check_pr_behavior(self):
-        for action in self.filtered(lambda a: a.state == "pr_behavior"):
-            if not action.pr_behavior_id:
+        for action in self.filtered(lambda a: a.state in PR_STATES):
+            if action.state == "pr_behavior" and not action.pr_behavior_id:
                 raise ValidationError(self.env._("Choose the behaviour the action records."))
             Model = self.env[action.model_id.model]
             for path in filter(None, [action.pr_partner_path, action.pr_value_path]):
@@ -80,7 +81,8 @@ class IrActionsServer(models.Model):
 
     def write(self, vals):
         self.check_access("write")
-        linked = RULE_FIELDS & vals.keys() and any(self.sudo().mapped("base_automation_id"))
+        # The automated rules keep what they run of their actions in the registry cache: any change counts.
+        linked = any(self.sudo().mapped("base_automation_id"))
         result = super().write(vals)
         if linked or vals.get("base_automation_id"):
             self._pr_clear_rule_cache()
@@ -132,7 +134,7 @@ class IrActionsServer(models.Model):
             tree |= todo
             todo = todo.child_ids - tree
         return tree.filtered(
-            lambda action: action.state == "pr_behavior" or action.base_automation_id or action.usage in OWNED_USAGES
+            lambda action: action.state in PR_STATES or action.base_automation_id or action.usage in OWNED_USAGES
         )
 
     # ------------------------------------------------------------
@@ -145,6 +147,20 @@ class IrActionsServer(models.Model):
             self._pr_record(records)
         return False
 
+    def _run_action_pr_referral_multi(self, eval_context=None):
+        records = eval_context.get("records") or eval_context.get("record")
+        if records:
+            self._pr_qualify_referrals(records)
+        return False
+
+    def _pr_qualify_referrals(self, records):
+        """Qualify the open referrals whose friend is the customer of these records (an order confirmed, an invoice paid)."""
+        path = self.pr_partner_path or "partner_id"
+        partners = records.mapped(path) if records else self.env["res.partner"]
+        if partners._name != "res.partner":
+            return self.env["pr.referral"]
+        return self.env["pr.referral"]._qualify_for_partners(partners)
+
     def _pr_record(self, records):
         """Record the behaviours of all these actions for all these records, in one call.
 
@@ -154,17 +170,23 @@ class IrActionsServer(models.Model):
         """
         # What the document's method wrote is flushed once, as the commit would, rather than bit by bit.
         self.env.flush_all()
-        matching = self._pr_matching(records)
+        customers = self.env["res.partner"]
+        for action in self.filtered("pr_once_per_customer"):
+            path = action.pr_partner_path or "partner_id"
+            if records._fields.get(path) and records._fields[path].comodel_name == "res.partner":
+                customers |= records[path]
+        matching = self._pr_matching(records, customers)
         values = []
         for action in self:
             values += action.with_context(pr_filtered=True)._pr_event_values(matching[action])
         return self.env["pr.event"]._record(values)
 
-    def _pr_matching(self, records):
+    def _pr_matching(self, records, customers=None):
         """``{action: its records that match its filter}``, the filters of all the actions in one query.
 
         A filter on a field the database cannot search (computed and not stored, without a search
-        method) is evaluated in memory instead.
+        method) is evaluated in memory instead. The commercial entities of ``customers`` (contacts) are
+        read by the same query.
         """
         matching, queries = {}, []
         for action in self:
@@ -182,15 +204,25 @@ class IrActionsServer(models.Model):
             else:
                 queries.append((action, found))
         if queries:
+            partners = SQL(
+                "ARRAY(SELECT ARRAY[p.id, p.commercial_partner_id] FROM res_partner p WHERE p.id = ANY(%s))",
+                list(customers.ids) if customers else [],
+            )
             [row] = self.env.execute_query(
                 SQL(
-                    "SELECT %s",
+                    "SELECT %s, %s",
                     SQL(", ").join(
                         SQL("ARRAY(SELECT m.id FROM (%s) AS m WHERE m.id = ANY(%s))", select, list(records.ids))
                         for _action, select in queries
                     ),
+                    partners,
                 )
             )
+            *row, commercial = row
+            if commercial:
+                Partner = self.env["res.partner"]
+                found = Partner.browse([pair[0] for pair in commercial])
+                Partner._fields["commercial_partner_id"]._insert_cache(found, [pair[1] for pair in commercial])
             for (action, _select), ids in zip(queries, row, strict=True):
                 kept = set(ids)
                 matching[action] = records.filtered(lambda record, kept=kept: record.id in kept)

@@ -13,7 +13,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from . import pr_demo_data
-from .idempotency import bulk_insert, known_keys
+from .idempotency import bulk_insert_query, known_keys
 from .pr_event_outside import FUTURE_TOLERANCE, OutsideRecording, email_key
 from .pr_i18n import _lt, write_translated
 from .pr_reward_engine import EventBatch
@@ -182,40 +182,38 @@ class PrEvent(models.Model):
         if any(vals["date"] > now + FUTURE_TOLERANCE for vals in vals_list):
             raise ValidationError(self.env._("A behaviour cannot be dated in the future."))
         self.env.flush_all()
-        known = self._known_keys({(vals["company_id"], vals["idempotency_key"]) for vals in vals_list})
         new, seen = [], set()
         for vals in vals_list:
             key = (vals["company_id"], vals["idempotency_key"])
-            if key not in known and key not in seen:
+            if key not in seen:
                 seen.add(key)
                 new.append(vals)
-        if new:
-            columns = {
-                "partner_id": "int",
-                "behavior_id": "int",
-                "company_id": "int",
-                "date": "timestamp",
-                "value": "numeric",
-                "source_model": "varchar",
-                "source_id": "int",
-                "idempotency_key": "varchar",
-            }
-            bulk_insert(
-                self.env,
-                self._table,
-                {
-                    column: (sql_type, [vals.get(column) or None for vals in new])
-                    for column, sql_type in columns.items()
-                },
-                now,
-                constants={"state": "pending"},
-                conflict=("company_id", "idempotency_key"),
-                returning=("company_id", "idempotency_key", "id"),
-            )
-            known.update({(row[0], row[1]): row[2] for row in self.env.cr.fetchall()})
-            # A key recorded by another transaction since ours started: find it too.
+        columns = {
+            "partner_id": "int",
+            "behavior_id": "int",
+            "company_id": "int",
+            "date": "timestamp",
+            "value": "numeric",
+            "source_model": "varchar",
+            "source_id": "int",
+            "idempotency_key": "varchar",
+        }
+        # Keys already known are skipped by the insert itself; the processing cron is triggered in the
+        # same statement when it inserts anything (once per transaction).
+        insert = bulk_insert_query(
+            self.env,
+            self._table,
+            {column: (sql_type, [vals.get(column) or None for vals in new]) for column, sql_type in columns.items()},
+            now,
+            constants={"state": "pending"},
+            conflict=("company_id", "idempotency_key"),
+            returning=("company_id", "idempotency_key", "id"),
+        )
+        rows = self.env["ir.cron"]._pr_insert_and_trigger(insert, "positive_reinforcement.ir_cron_process_events")
+        known = {(row[0], row[1]): row[2] for row in rows}
+        if len(known) < len(seen):
+            # Recorded before, by this transaction or another one: find them.
             known.update(self._known_keys(seen - set(known)))
-            self.env["ir.cron"]._pr_trigger_once("positive_reinforcement.ir_cron_process_events")
         return self.browse([known[(vals["company_id"], vals["idempotency_key"])] for vals in vals_list])
 
     @api.model

@@ -223,12 +223,16 @@ class PrLedgerEntry(models.Model):
         Reversals of a pending entry are released with it, so a partly clawed-back earning is
         released net. Returns the number of entries released.
         """
-        self.env.flush_all()
+        # What the statements below read (not the documents of the transaction, flushed at its end).
+        for model in ("pr.ledger.entry", "pr.member", "pr.tier", "res.company"):
+            self.env[model].flush_model()
+        self.env["res.partner"].flush_model(["tz"])
         cr = self.env.cr
         now = fields.Datetime.now()
         if entries is not None:
-            entries = entries | entries.reversal_entry_ids
-            where = SQL("e.state = 'pending' AND e.id = ANY(%s)", entries.ids)
+            where = SQL(
+                "e.state = 'pending' AND (e.id = ANY(%(ids)s) OR e.reversed_entry_id = ANY(%(ids)s))", ids=entries.ids
+            )
         else:
             # The release date is the company's day: it has come when it is today or before in its time zone
             # (the first condition, true on any day in any time zone, lets the index find the candidates).

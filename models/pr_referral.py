@@ -253,10 +253,25 @@ class PrReferral(models.Model):
     @api.model
     def _qualify_for_partners(self, partners):
         """Qualify the open referrals of these friends (their order was just confirmed or paid)."""
-        referrals = self.sudo().search(
-            [("state", "in", OPEN_STATES), ("friend_partner_id", "child_of", partners.commercial_partner_id.ids)]
+        if not partners:
+            return self.browse()
+        # One query from the contacts (an order's customer is rarely read on the order's paths).
+        self.flush_model(["state", "friend_partner_id", "date"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT r.id FROM pr_referral r
+                  JOIN res_partner friend ON friend.id = r.friend_partner_id
+                  JOIN res_partner buyer ON buyer.commercial_partner_id = friend.commercial_partner_id
+                 WHERE buyer.id = ANY(%s) AND r.state IN %s
+                 ORDER BY r.date DESC, r.id DESC
+                """,
+                list(partners.ids),
+                tuple(OPEN_STATES),
+            )
         )
-        return referrals._qualify()
+        return self.sudo().browse(dict.fromkeys(row[0] for row in rows))._qualify()
 
     def _qualify(self):
         """Qualify these open referrals whose friend made a qualifying first purchase, or won an opportunity.

@@ -207,23 +207,23 @@ class HotPathCase(PositiveReinforcementCase):
 class TestHotPathQueries(HotPathCase):
     def test_queries_per_document_with_the_rules(self):
         # Against the same paths with the addon's automated rules archived (below), a rule costs its
-        # document: confirm 8 (the filters of the four behaviours in one query, the customer's commercial
-        # entity, the events' keys and insert, the rule's actions, the cron's trigger, the referral
-        # qualification's two), a payment its release of the pending points, a credit note its claw-back,
-        # a rating or a subscription its behaviour.
+        # document: confirm 3 (the filters of the four behaviours with the customer's commercial entity
+        # in one query, the events' insert carrying the cron's trigger, the referral qualification), a
+        # payment its release of the pending points, a credit note its claw-back, a rating or a
+        # subscription its behaviour.
         self.check_paths(
             {
-                "confirm": 43,
+                "confirm": 38,
                 "post": 62,
-                "pay": 183,
-                "refund": 81,
+                "pay": 177,
+                "refund": 80,
                 "lead": 22,
                 "assign": 162,
-                "convert": 126,
+                "convert": 111,
                 "survey": 18,
-                "rating": 18,
-                "subscribe": 18,
-                "contact_create": 11,
+                "rating": 15,
+                "subscribe": 15,
+                "contact_create": 10,
                 "contact_write": 14,
             }
         )
@@ -244,11 +244,11 @@ class TestHotPathQueriesWithoutRules(HotPathCase):
                 "refund": 61,
                 "lead": 22,
                 "assign": 162,
-                "convert": 126,
+                "convert": 111,
                 "survey": 18,
                 "rating": 12,
                 "subscribe": 10,
-                "contact_create": 11,
+                "contact_create": 10,
                 "contact_write": 14,
             }
         )
