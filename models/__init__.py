@@ -8,6 +8,7 @@ from . import pr_member
 from . import pr_member_scores
 from . import pr_clv_fit
 from . import pr_ledger_entry
+from . import pr_ledger_queue
 from . import pr_tier_history
 from . import res_partner
 from . import pr_behavior

@@ -19,13 +19,21 @@ class AccountMove(models.Model):
         return self.env["pr.ledger.entry"].sudo().search(domain)
 
     def _pr_release_order_points(self):
+        """A paid invoice makes the points earned on its orders available, moments later (``pr.ledger.queue``)."""
+        self.env["pr.ledger.queue"]._pr_queue("release", self)
+
+    def _pr_claw_back(self):
+        """A credit note takes back points earned on its orders, moments later (``pr.ledger.queue``)."""
+        self.env["pr.ledger.queue"]._pr_queue("claw_back", self)
+
+    def _pr_settle_release(self):
         """A paid invoice makes the points earned on its orders available."""
         invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.payment_state in ("paid", "in_payment"))
         entries = self._pr_earned_entries(invoices._pr_sale_orders(), state="pending")
         if entries:
             self.env["pr.ledger.entry"].sudo()._release_pending(entries)
 
-    def _pr_claw_back(self):
+    def _pr_settle_claw_back(self):
         """A credit note takes back points earned on its orders as each rule says (*On Refund*), never twice.
 
         Points of a rule *In proportion* (points per currency unit of the order) are taken back in

@@ -6,8 +6,8 @@ from .pr_i18n import _lt
 class AccountMove(models.Model):
     _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
 
-    def _pr_claw_back(self):
-        result = super()._pr_claw_back()
+    def _pr_settle_claw_back(self):
+        result = super()._pr_settle_claw_back()
         self._pr_give_back_spent_points()
         return result
 

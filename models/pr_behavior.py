@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
@@ -41,11 +41,23 @@ class PrBehavior(models.Model):
             )
         return result
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        behaviors = super().create(vals_list)
+        self.env.registry.clear_cache()  # _active_by_xmlid
+        return behaviors
+
     def write(self, vals):
         result = super().write(vals)
-        if "code" in vals:
-            # The automated rules' cached setup (base.automation) holds the codes of the behaviours they record.
+        if "code" in vals or "active" in vals:
+            # The automated rules' cached setup (base.automation) holds the codes of the behaviours they
+            # record; _active_by_xmlid holds the active ones.
             self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _active_by_xmlid
         return result
 
     def _compute_event_count(self):
@@ -60,6 +72,18 @@ class PrBehavior(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("positive_reinforcement.pr_event_action")
         action["domain"] = [("behavior_id", "=", self.id)]
         return action
+
+    @api.model
+    @tools.ormcache("xmlid")
+    def _active_by_xmlid(self, xmlid):
+        """``(id, code)`` of the behaviour ``xmlid`` when it is active, else None.
+
+        Asked on other apps' hot paths (a newsletter subscription); cached until a behaviour changes.
+        """
+        behavior = self.env.ref(xmlid, raise_if_not_found=False)
+        if behavior is None or behavior._name != self._name or not behavior.sudo().active:
+            return None
+        return behavior.id, behavior.sudo().code
 
     @api.model
     def _by_code(self, codes):

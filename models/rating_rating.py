@@ -1,7 +1,8 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, MissingError
+from odoo.tools import SQL
 
 from ..pr_lib.feedback import rating_to_csat
 
@@ -64,12 +65,34 @@ class RatingRating(models.Model):
         """The ratings that count for their customer: given by them, and not by an anonymous visitor."""
         ratings = self.sudo().filtered(lambda r: r.pr_customer_rated and r.partner_id)
         if ratings:
-            public = self.env.ref("base.group_public")
-            visitors = (
-                self.env["res.users"].sudo().with_context(active_test=False).search([("group_ids", "in", public.ids)])
-            )
-            ratings = ratings.filtered(lambda r: r.partner_id not in visitors.partner_id)
+            visitors = self._pr_visitor_partner_ids(ratings.partner_id.ids)
+            ratings = ratings.filtered(lambda r: r.partner_id.id not in visitors)
         return self.browse(ratings.ids)
+
+    def _pr_visitor_partner_ids(self, partner_ids):
+        """Those of ``partner_ids`` that are a public user's (an anonymous visitor's), archived or not.
+
+        Remembered until the end of the transaction: the automated rules ask again about the
+        ratings just recorded, on the customer's hot path.
+        """
+        known = self.env.cr.precommit.data.setdefault("positive_reinforcement.visitor_partners", {})
+        unknown = [partner_id for partner_id in partner_ids if partner_id not in known]
+        if unknown:
+            self.env["res.users"].flush_model(["partner_id", "group_ids"])
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT u.partner_id FROM res_users u
+                      JOIN res_groups_users_rel rel ON rel.uid = u.id
+                     WHERE rel.gid = %s AND u.partner_id = ANY(%s)
+                    """,
+                    self.env["ir.model.data"]._xmlid_to_res_id("base.group_public"),
+                    unknown,
+                )
+            )
+            visitors = {row[0] for row in rows}
+            known.update({partner_id: partner_id in visitors for partner_id in unknown})
+        return {partner_id for partner_id in partner_ids if known[partner_id]}
 
     def _pr_record_csat(self):
         """Filled ratings of a known customer count as their CSAT, once per rating.
@@ -110,8 +133,11 @@ class RatingRating(models.Model):
                 by_model[rating.res_model] |= rating
         companies = {}
         for model, ratings in by_model.items():
-            documents = self.env[model].sudo().browse(ratings.mapped("res_id")).exists()
-            documents.mapped("company_id")
-            company_of = {document.id: document.company_id.id for document in documents}
+            documents = self.env[model].sudo().browse(ratings.mapped("res_id"))
+            try:
+                # Usually in memory already: the rating has just read its document's name.
+                company_of = {document.id: document.company_id.id for document in documents}
+            except MissingError:
+                company_of = {document.id: document.company_id.id for document in documents.exists()}
             companies.update({rating.id: company_of.get(rating.res_id) for rating in ratings})
         return companies

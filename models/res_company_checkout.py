@@ -3,6 +3,8 @@ import math
 from odoo import Command, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
+from .pr_i18n import _lt, write_translated
+
 # What the mirror program of a company is made of (see README, Points at checkout). The reward is
 # a discount per point worth the company's value of a point, on the whole order.
 CHECKOUT_FIELDS = {"pr_checkout_enabled", "pr_point_value", "currency_id"}
@@ -129,6 +131,7 @@ class ResCompany(models.Model):
             else:
                 program.write({"active": True, "currency_id": company.currency_id.id})
                 program.reward_ids.write({"discount": company.pr_point_value})
+            company._pr_checkout_translate(program)
             cron = self.env.ref("positive_reinforcement.ir_cron_pr_checkout_mirror", raise_if_not_found=False)
             if cron:
                 cron.sudo()._trigger()
@@ -161,6 +164,12 @@ class ResCompany(models.Model):
                 ),
             ],
         }
+
+    def _pr_checkout_translate(self, program):
+        """What customers read of the program (its name, the points' name, the discount line), in every language."""
+        write_translated(program, "name", _lt("Reward Points"))
+        write_translated(program, "portal_point_name", _lt("Points"))
+        write_translated(program.reward_ids, "description", _lt("Paid with points"))
 
     # ------------------------------------------------------------
     # LIMITS

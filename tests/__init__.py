@@ -43,3 +43,4 @@ from . import test_company_timezone
 from . import test_refund_policy
 from . import test_checkout_sale
 from . import test_checkout_bridges
+from . import test_ledger_queue

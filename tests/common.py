@@ -82,6 +82,12 @@ class PositiveReinforcementCase(TransactionCase):
         events.invalidate_recordset()
         return events
 
+    def settle(self):
+        """What the ledger's cron does moments after a payment or a credit note (``pr.ledger.queue``)."""
+        self.env.cr.flush()  # the transaction's end: the documents noted are written, as at the commit
+        self.env["pr.ledger.queue"]._pr_settle_queue()
+        self.env.invalidate_all()
+
     def member(self, partner):
         return self.env["pr.member"].search(
             [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.company.id)]

@@ -186,9 +186,10 @@ class TestCheckoutSale(CheckoutCase):
         with Form(credit_note) as form, form.invoice_line_ids.edit(0) as line:
             line.quantity = 1
         credit_note.action_post()
+        self.settle()
         # 200.00 less 20.00 of points is 180.00; the credit note of 100.00 less 20.00 gives back 80/180 of them.
         self.assertBalances(self.alice, 888)
-        credit_note._pr_claw_back()
+        credit_note._pr_settle_claw_back()
         self.assertBalances(self.alice, 888)
 
     def test_commercial_entity_holds_the_points(self):

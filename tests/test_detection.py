@@ -63,14 +63,17 @@ class TestDetection(PositiveReinforcementCase):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
             {}
         )._create_payments()
+        self.settle()
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
         refund = invoice._reverse_moves([{"ref": "return"}])
         refund.write({"invoice_line_ids": [Command.delete(refund.invoice_line_ids[0].id)]})  # half comes back
         refund.action_post()
+        self.settle()
         self.assertBalances(self.alice, 100, lifetime=100)
         refund.button_draft()
         refund.action_post()  # posted again: never taken back twice
+        self.settle()
         self.assertBalances(self.alice, 100, lifetime=100)
 
     def test_newsletter_subscription_once_and_taken_back_on_unsubscription(self):
@@ -90,6 +93,35 @@ class TestDetection(PositiveReinforcementCase):
         self.assertBalances(self.alice, 25)  # still subscribed to the other list
         subscriptions[1].opt_out = True
         self.assertBalances(self.alice, 0)
+
+    def test_an_archived_newsletter_behaviour_records_nothing_until_it_is_back(self):
+        mailing_list = self.env["mailing.list"].create({"name": "Coffee news"})
+        subscriber = {"name": "Alice", "email": "alice@example.com", "list_ids": [Command.link(mailing_list.id)]}
+        self.b_newsletter.action_archive()
+        self.env["mailing.contact"].create(subscriber)
+        self.assertFalse(self.events_of(self.alice))
+        self.b_newsletter.action_unarchive()
+        self.env["mailing.contact"].create(subscriber)
+        self.assertEqual(self.events_of(self.alice).behavior_id, self.b_newsletter)
+
+    def test_an_anonymous_visitor_rating_is_neither_a_review_nor_feedback(self):
+        public_user = self.env.ref("base.public_user")
+        visitor = self.env(user=public_user, su=True)
+        rating = visitor["rating.rating"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.bob.id,
+                "consumed": True,
+                "partner_id": public_user.partner_id.id,
+                "rating": 5,
+                "feedback": "Lovely coffee",
+            }
+        )
+        self.assertTrue(rating.pr_customer_rated)
+        self.assertFalse(self.events_of(public_user.partner_id))
+        self.assertFalse(
+            self.env["pr.feedback"].search([("source_model", "=", "rating.rating"), ("source_id", "=", rating.id)])
+        )
 
     def test_positive_rating_with_comment_is_a_review(self):
         model_id = self.env["ir.model"]._get_id("res.partner")

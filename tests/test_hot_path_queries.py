@@ -209,20 +209,21 @@ class TestHotPathQueries(HotPathCase):
         # Against the same paths with the addon's automated rules archived (below), a rule costs its
         # document: confirm 3 (the filters of the four behaviours with the customer's commercial entity
         # in one query, the events' insert carrying the cron's trigger, the referral qualification), a
-        # payment its release of the pending points, a credit note its claw-back, a rating or a
-        # subscription its behaviour.
+        # payment 2 (the invoice noted for the ledger's cron with its trigger, the referral
+        # qualification), a credit note 1 (noted for the cron), a rating 1 and a subscription 3 (its filter,
+        # its customers and its event).
         self.check_paths(
             {
                 "confirm": 38,
                 "post": 62,
-                "pay": 177,
-                "refund": 80,
+                "pay": 166,
+                "refund": 62,
                 "lead": 22,
                 "assign": 162,
                 "convert": 111,
                 "survey": 18,
-                "rating": 15,
-                "subscribe": 15,
+                "rating": 9,
+                "subscribe": 13,
                 "contact_create": 10,
                 "contact_write": 14,
             }
@@ -246,7 +247,7 @@ class TestHotPathQueriesWithoutRules(HotPathCase):
                 "assign": 162,
                 "convert": 111,
                 "survey": 18,
-                "rating": 12,
+                "rating": 8,
                 "subscribe": 10,
                 "contact_create": 10,
                 "contact_write": 14,

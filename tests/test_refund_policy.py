@@ -40,6 +40,7 @@ class TestRefundPolicy(PositiveReinforcementCase):
         if extra:
             refund.write({"invoice_line_ids": [Command.delete(line.id) for line in extra]})
         refund.action_post()
+        self.settle()
         return refund
 
     def taken_back(self, rule, partner):
@@ -87,7 +88,8 @@ class TestRefundPolicy(PositiveReinforcementCase):
         # Posted again, or processed again (Replay History): never twice.
         second.button_draft()
         second.action_post()
-        (first | second)._pr_claw_back()
+        self.settle()
+        (first | second)._pr_settle_claw_back()
         self.assertEqual(self.taken_back(self.spend, self.alice), (200, 200))
         self.assertEqual(self.taken_back(self.welcome, self.alice), (50, 50))
         self.assertBalances(self.alice, 0)

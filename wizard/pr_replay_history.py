@@ -37,10 +37,10 @@ class PrReplayHistory(models.TransientModel):
         for start in range(0, len(pending), 500):
             Event._claim(500, pending[start : start + 500].ids)._pr_process()
         Move = self.env["account.move"].sudo()
-        Move.search(self._range("invoice_date") + [("move_type", "=", "out_invoice")])._pr_release_order_points()
+        Move.search(self._range("invoice_date") + [("move_type", "=", "out_invoice")])._pr_settle_release()
         Move.search(
             self._range("invoice_date") + [("move_type", "=", "out_refund"), ("state", "=", "posted")]
-        )._pr_claw_back()
+        )._pr_settle_claw_back()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

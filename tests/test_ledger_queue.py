@@ -1,0 +1,78 @@
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import PositiveReinforcementCase
+
+
+@tagged("post_install", "-at_install")
+class TestLedgerQueue(PositiveReinforcementCase):
+    """Payments and credit notes are noted where staff work, and settled by the ledger's cron moments later."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.pr_release_on = "payment"
+        cls.Rule.create(
+            {
+                "name": "Spend",
+                "behavior_id": cls.b_purchase.id,
+                "points_mode": "per_currency",
+                "release": "policy",
+                "apply_multiplier": False,
+            }
+        )
+        cls.product = cls.env["product.product"].create(
+            {"name": "Queue beans", "list_price": 100.0, "type": "consu", "invoice_policy": "order"}
+        )
+        cls.Queue = cls.env["pr.ledger.queue"]
+        cls.cron = cls.env.ref("positive_reinforcement.ir_cron_settle_documents")
+
+    def invoice(self, quantity=2):
+        order = self.sale_order(self.alice, {"product_id": self.product.id, "product_uom_qty": quantity})
+        self.process()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        return invoice
+
+    def pay(self, invoice):
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
+            {}
+        )._create_payments()
+
+    def triggers(self):
+        return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
+
+    def test_a_payment_is_noted_once_and_its_points_released_by_the_cron(self):
+        invoice = self.invoice()
+        self.assertBalances(self.alice, 0, pending=200)
+        before = self.triggers()
+        self.pay(invoice)
+        self.assertBalances(self.alice, 0, pending=200)  # nothing yet: the payment only notes the invoice
+        self.env.cr.flush()  # the end of the transaction
+        waiting = self.Queue.search([("move_id", "=", invoice.id)])
+        self.assertEqual(waiting.kind, "release")
+        self.assertEqual(self.triggers(), before + 1, "the cron is woken with the statement that notes the invoice")
+        self.assertEqual(self.Queue._pr_settle_queue(), 1)
+        self.assertFalse(waiting.exists())
+        self.assertBalances(self.alice, 200, pending=0, lifetime=200)
+        # The invoice noted again (a payment unreconciled and registered again): nothing more.
+        self.Queue._pr_queue("release", invoice)
+        self.settle()
+        self.assertBalances(self.alice, 200, pending=0, lifetime=200)
+        self.assertEqual(self.Queue._pr_settle_queue(), 0)
+
+    def test_a_credit_note_noted_twice_while_waiting_waits_once_and_takes_back_once(self):
+        invoice = self.invoice()
+        self.pay(invoice)
+        self.settle()
+        refund = invoice._reverse_moves([{"ref": "Return"}])
+        refund.write({"invoice_line_ids": [Command.update(refund.invoice_line_ids.id, {"quantity": 1})]})
+        refund.action_post()
+        refund.button_draft()
+        refund.action_post()
+        self.env.cr.flush()
+        self.assertEqual(self.Queue.search_count([("move_id", "=", refund.id), ("kind", "=", "claw_back")]), 1)
+        self.settle()
+        self.assertBalances(self.alice, 100, pending=0, lifetime=100)
+        refund._pr_settle_claw_back()  # settled again (Replay History): never twice
+        self.assertBalances(self.alice, 100, pending=0, lifetime=100)
