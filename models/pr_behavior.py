@@ -41,12 +41,6 @@ class PrBehavior(models.Model):
             )
         return result
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        behaviors = super().create(vals_list)
-        self.env.registry.clear_cache()  # _active_by_xmlid
-        return behaviors
-
     def write(self, vals):
         result = super().write(vals)
         if "code" in vals or "active" in vals:

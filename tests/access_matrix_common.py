@@ -102,6 +102,7 @@ class AccessMatrixCase(HttpCase):
         cls.friend = env["res.partner"].create({"name": "Matrix Friend", "email": "mx.friend@example.com"})
         ref = env.ref
         cls.social = ref("positive_reinforcement.pr_behavior_social_media")
+        cls.spare_behavior = env["pr.behavior"].create({"name": "Matrix behaviour", "code": "matrix_spare"})
         cls.entry = env["pr.ledger.entry"]._post_movements(
             [{"partner_id": cls.customer.id, "points": 500, "kind": "earn", "reason": "matrix"}]
         )
@@ -254,6 +255,7 @@ class AccessMatrixCase(HttpCase):
                 lambda env: env["pr.badge"].browse(c.badge.id).action_grant_now(),
             ),
             ("pr.behavior", "write"): (MANAGER, lambda env: env["pr.behavior"].browse(c.social.id).write({"color": 3})),
+            ("pr.behavior", "unlink"): (MANAGER, lambda env: env["pr.behavior"].browse(c.spare_behavior.id).unlink()),
             ("pr.behavior", "action_view_events"): (
                 USER,
                 lambda env: env["pr.behavior"].browse(c.social.id).action_view_events(),
