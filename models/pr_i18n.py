@@ -24,6 +24,8 @@ class Text:
     """A message of the addon and its parameters, put into words in a language when it is written."""
 
     __slots__ = ("params", "source")
+    # The module whose translations hold the text: a bridge addon's subclass names its own.
+    module = MODULE
 
     def __init__(self, source, /, **params):
         self.source = source
@@ -31,7 +33,7 @@ class Text:
 
     def in_lang(self, lang):
         params = {key: _param_in(lang, value) for key, value in self.params.items()}
-        return get_translation(MODULE, lang or "en_US", self.source, params)
+        return get_translation(self.module, lang or "en_US", self.source, params)
 
     def __repr__(self):
         return f"_lt({self.source!r}, **{self.params!r})"

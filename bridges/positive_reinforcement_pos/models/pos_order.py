@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from odoo.addons.positive_reinforcement.models.pr_i18n import _lt
+from .pr_i18n import _lt
 
 PAID_STATES = ("paid", "done", "invoiced")
 

@@ -5,6 +5,7 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     pr_pos_checkout = fields.Json(
+        string="Paying with Points at the Till",
         compute="_compute_pr_pos_checkout",
         groups="base.group_user",
         help="Technical: the limits of paying with points, as the Point of Sale applies them.",

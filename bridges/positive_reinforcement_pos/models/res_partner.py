@@ -6,9 +6,14 @@ class ResPartner(models.Model):
 
     # What the till shows of the selected customer; the cashier reads it, the ledger stays the truth.
     pr_pos_holder_ref = fields.Integer(
-        compute="_compute_pr_pos_loyalty", groups="point_of_sale.group_pos_user", help="Technical: the points holder."
+        string="Points Holder at the Till",
+        compute="_compute_pr_pos_loyalty",
+        groups="point_of_sale.group_pos_user",
+        help="Technical: the points holder.",
     )
-    pr_pos_tier_ref = fields.Integer(compute="_compute_pr_pos_loyalty", groups="point_of_sale.group_pos_user")
+    pr_pos_tier_ref = fields.Integer(
+        string="Tier ID at the Till", compute="_compute_pr_pos_loyalty", groups="point_of_sale.group_pos_user"
+    )
     pr_pos_tier_name = fields.Char(
         string="Tier at the Till", compute="_compute_pr_pos_loyalty", groups="point_of_sale.group_pos_user"
     )

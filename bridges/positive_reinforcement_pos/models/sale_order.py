@@ -20,6 +20,11 @@ def _no_earlier_pos_order_sql(model, alias, query):
         partner=model._field_to_sql(alias, "partner_id", query),
         date=model._field_to_sql(alias, "date_order", query),
         paid=PAID_STATES,
+        # What the till's orders wrote in this transaction counts too, when a search reads them.
+        to_flush=[
+            *(model.env["pos.order"]._fields[name] for name in ("partner_id", "state", "amount_total", "date_order")),
+            model.env["res.partner"]._fields["commercial_partner_id"],
+        ],
     )
 
 

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -134,6 +137,24 @@ class TestPosPoints(TestPoSCommon):
         sale.action_confirm()
         order = self.sync(self.order_data([(self.lamp, 1)]))
         self.assertFalse(order.pr_is_first_order)
+
+    def test_sales_order_after_a_till_order_is_no_first_purchase(self):
+        a_minute_ago = fields.Datetime.to_string(fields.Datetime.now() - timedelta(minutes=1))
+        self.sync(self.order_data([(self.lamp, 1)], pos_order_ui_args={"date_order": a_minute_ago}))
+        sale = (
+            self.env["sale.order"]
+            .sudo()
+            .create({"partner_id": self.shopper.id, "order_line": [(0, 0, {"product_id": self.lamp.id})]})
+        )
+        sale.action_confirm()
+        self.assertFalse(sale.pr_is_first_order)
+        Sale = self.env["sale.order"].sudo()
+        self.assertNotIn(sale, Sale.search([("pr_is_first_order", "=", True)]))
+        self.assertIn(sale, Sale.search([("pr_is_first_order", "=", False)]))
+        first = self.env["pr.event"].search(
+            [("partner_id", "=", self.shopper.id), ("behavior_id.code", "=", "first_purchase")]
+        )
+        self.assertEqual((len(first), first.source_model), (1, "pos.order"), "the till order was the first purchase")
 
     def test_order_synced_twice_counts_once(self):
         data = self.order_data([(self.lamp, 1)])
