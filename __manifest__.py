@@ -35,6 +35,7 @@
         "data/pr_feedback_cron_data.xml",
         "data/mail_template_lang_data.xml",
         "data/pr_checkout_data.xml",
+        "data/pr_member_news_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",
         "views/pr_ledger_entry_views.xml",
@@ -68,6 +69,7 @@
         "views/pr_experiment_menus.xml",
         "views/pr_clv_fit_views.xml",
         "views/res_config_settings_checkout_views.xml",
+        "views/res_config_settings_news_views.xml",
         "views/sale_order_checkout_views.xml",
     ],
     "demo": [

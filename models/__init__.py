@@ -1,5 +1,7 @@
 from . import res_company
 from . import res_config_settings
+from . import res_company_news
+from . import res_config_settings_news
 from . import pr_source_mixin
 from . import pr_segment_mixin
 from . import pr_referred_mixin
@@ -10,6 +12,7 @@ from . import pr_clv_fit
 from . import pr_ledger_entry
 from . import pr_ledger_queue
 from . import pr_tier_history
+from . import pr_member_news
 from . import res_partner
 from . import pr_behavior
 from . import pr_reward_rule
