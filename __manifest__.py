@@ -63,6 +63,7 @@
         "wizard/pr_tier_simulation_views.xml",
         "views/pr_experiment_views.xml",
         "views/positive_reinforcement_menus.xml",
+        "views/pr_outgoing_event_views.xml",
         "views/pr_badge_menus.xml",
         "views/pr_feedback_views.xml",
         "views/pr_feedback_menus.xml",

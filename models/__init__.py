@@ -47,6 +47,7 @@ from . import pr_metric
 from . import pr_portal
 from . import pr_badge
 from . import pr_badge_grant
+from . import pr_outgoing_event
 from . import pr_feedback
 from . import rating_rating
 from . import mail_template

@@ -127,6 +127,21 @@ class PrBadge(models.Model):
         self.invalidate_model(["grant_ids", "grant_count"])
         self.env["res.partner"].invalidate_model(["pr_badge_grant_ids", "pr_badge_count"])
         grants._notify()
+        self.env["pr.outgoing.event"]._pr_emit(
+            {
+                "kind": "badge_earned",
+                "partner_id": grant.partner_id.id,
+                "company_id": grant.company_id.id,
+                "date": grant.date,
+                "res_model": grant._name,
+                "res_id": grant.id,
+                "payload": {
+                    "badge_id": grant.badge_id.id,
+                    "badge_name": grant.badge_id.with_context(lang="en_US").name,
+                },
+            }
+            for grant in grants.sudo()
+        )
         return grants
 
     def _insert_grants(self, partners, companies):

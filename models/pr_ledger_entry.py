@@ -208,6 +208,7 @@ class PrLedgerEntry(models.Model):
                 self._invalidate_balances()
                 members = self.env["pr.member"].browse(batch.member_ids())
                 members._pr_refresh(upgrade_only=True, deltas=batch.deltas(), known_stats=batch.known_stats())
+                batch.emit()
         return self.browse(batch.result_ids())
 
     def _invalidate_balances(self):

@@ -303,6 +303,7 @@ class PrMember(models.Model):
               FROM unnest(%(ids)s::int[], %(partners)s::int[], %(companies)s::int[], %(old)s::int[], %(new)s::int[],
                           %(reasons)s::varchar[], %(points)s::int[], %(todays)s::date[])
                    AS d(member_id, partner_id, company_id, from_tier, to_tier, reason, points, today)
+            RETURNING member_id, id
             """,
                 todays=[stats[i]["today"] for i in member_ids],
                 uid=self.env.uid,
@@ -316,9 +317,11 @@ class PrMember(models.Model):
                 points=points,
             )
         )
+        history_ids = dict(self.env.cr.fetchall())
         self.env.ref("positive_reinforcement.ir_cron_log_tier_changes")._trigger()
         self.invalidate_recordset(["tier_history_ids"])
         self.env["pr.tier.history"].invalidate_model()
+        self.env["pr.tier.history"]._pr_emit_changes(changes, stats, history_ids)
 
     def _pr_expire_points(self):
         """Post the expiry of points past their date, first to expire first out. Safe to run twice."""

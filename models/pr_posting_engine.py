@@ -341,6 +341,28 @@ class PostingBatch:
             # Another transaction posted one of these keys since ours started: let the caller retry.
             raise UserError(self._("These points were posted by another user at the same time. Please retry."))
 
+    def emit(self):
+        """Tell the automated rules on *Loyalty Events Out* of the entries inserted (nothing when none listens)."""
+        self.env["pr.outgoing.event"]._pr_emit(
+            {
+                "kind": "points_posted",
+                "partner_id": movement["partner_id"],
+                "company_id": movement["company_id"],
+                "date": self.now,
+                "points": movement["points"],
+                "res_model": "pr.ledger.entry",
+                "res_id": self.inserted[(movement["company_id"], movement["idempotency_key"])],
+                "payload": {
+                    "entry_kind": movement["kind"],
+                    "state": movement["state"],
+                    "idempotency_key": movement["idempotency_key"],
+                    "source_model": movement.get("source_model") or False,
+                    "source_id": movement.get("source_id") or False,
+                },
+            }
+            for movement in self.todo
+        )
+
     def deltas(self):
         """``{member_id: (available, pending, earned)}``: how this batch moves each member's balances."""
         delta = defaultdict(lambda: [0, 0, 0])

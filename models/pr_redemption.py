@@ -79,6 +79,29 @@ class PrRedemption(models.Model):
             redemption.activity_id.sudo().filtered("active").unlink()
         return True
 
+    def _pr_emit_redeemed(self):
+        """Tell the automated rules on *Loyalty Events Out* of these redemptions (nothing when none listens)."""
+        self.env["pr.outgoing.event"]._pr_emit(
+            {
+                "kind": "reward_redeemed",
+                "partner_id": redemption.partner_id.id,
+                "company_id": redemption.company_id.id,
+                "date": redemption.date,
+                "points": -redemption.points,
+                "res_model": self._name,
+                "res_id": redemption.id,
+                "payload": {
+                    "reward_id": redemption.reward_id.id,
+                    "reward_name": redemption.reward_id.with_context(lang="en_US").name,
+                    "reward_kind": redemption.reward_id.kind,
+                    "ledger_entry_id": redemption.entry_id.id or False,
+                    "coupon_id": redemption.coupon_id.id or False,
+                    "coupon_code": redemption.coupon_id.sudo().code or False,
+                },
+            }
+            for redemption in self.sudo()
+        )
+
     def _check_unused(self):
         card = self.coupon_id.sudo()
         if self.kind == "coupon" and card.use_count:

@@ -514,6 +514,28 @@ class PrReferral(models.Model):
             )
         )
         self.invalidate_recordset()
+        self._pr_emit_qualified()
+
+    def _pr_emit_qualified(self):
+        """Tell the automated rules on *Loyalty Events Out* of these qualified referrals (nothing when none listens)."""
+        self.env["pr.outgoing.event"]._pr_emit(
+            {
+                "kind": "referral_qualified",
+                "partner_id": referral.referrer_id.id,
+                "company_id": referral.company_id.id,
+                "res_model": self._name,
+                "res_id": referral.id,
+                "payload": {
+                    "referral_code": referral.code or False,
+                    "friend_partner_id": referral.friend_partner_id.id or False,
+                    "friend_lead_id": referral.friend_lead_id.id or False,
+                    "order_id": referral.order_id.id or False,
+                    "order_amount": referral.order_amount or 0.0,
+                    "coupon_id": referral.coupon_id.id or False,
+                },
+            }
+            for referral in self
+        )
 
     def _issue_welcome_coupons(self):
         """``{referral id: coupon id}``: one coupon per friend, from each company's welcome program."""

@@ -209,7 +209,7 @@ class PrReward(models.Model):
                 ]
             )
         )
-        return Redemption.create(
+        redemption = Redemption.create(
             {
                 "partner_id": holder.id,
                 "reward_id": self.id,
@@ -221,6 +221,8 @@ class PrReward(models.Model):
                 "idempotency_key": key,
             }
         )
+        redemption._pr_emit_redeemed()
+        return redemption
 
     def _deliver(self, holder):
         """The coupon or eWallet card for program rewards; a task for a person otherwise.

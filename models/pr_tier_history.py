@@ -52,6 +52,27 @@ class PrTierHistory(models.Model):
         self.chatter_logged = True
 
     @api.model
+    def _pr_emit_changes(self, changes, stats, history_ids):
+        """Tell the automated rules on *Loyalty Events Out* of these tier changes (nothing when none listens).
+
+        :param changes: ``(member id, old tier id, new tier id, reason, window points)`` of each change
+        :param history_ids: ``{member id: id of its new history line}``
+        """
+        self.env["pr.outgoing.event"]._pr_emit(
+            {
+                "kind": "tier_changed",
+                "partner_id": stats[member_id]["partner_id"],
+                "company_id": stats[member_id]["company_id"],
+                "points": points,
+                "tier_id": new_tier,
+                "res_model": self._name,
+                "res_id": history_ids.get(member_id),
+                "payload": {"reason": reason, "from_tier_id": old_tier or False, "member_id": member_id},
+            }
+            for member_id, old_tier, new_tier, reason, points in changes
+        )
+
+    @api.model
     def _cron_log_tier_changes(self, batch_size=500):
         cron = self.env["ir.cron"]
         domain = [("chatter_logged", "=", False)]

@@ -45,3 +45,4 @@ from . import test_checkout_sale
 from . import test_checkout_bridges
 from . import test_ledger_queue
 from . import test_customer_news
+from . import test_outgoing_events
