@@ -208,7 +208,11 @@ class IrActionsServer(models.Model):
                 "ARRAY(SELECT ARRAY[p.id, p.commercial_partner_id] FROM res_partner p WHERE p.id = ANY(%s))",
                 list(customers.ids) if customers else [],
             )
-            [row] = self.env.execute_query(
+            # Everything flushed at once (nothing left to write after _pr_record's): the cursor runs the
+            # statement as it is, without working out what a statement of this size reads first
+            # (``execute_query``, a few milliseconds on every order).
+            self.env.flush_all()
+            self.env.cr.execute(
                 SQL(
                     "SELECT %s, %s",
                     SQL(", ").join(
@@ -218,6 +222,7 @@ class IrActionsServer(models.Model):
                     partners,
                 )
             )
+            [row] = self.env.cr.fetchall()
             *row, commercial = row
             if commercial:
                 Partner = self.env["res.partner"]
