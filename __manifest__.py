@@ -35,6 +35,7 @@
         "data/pr_feedback_cron_data.xml",
         "data/mail_template_lang_data.xml",
         "data/pr_checkout_data.xml",
+        "data/pr_birthday_data.xml",
         "data/pr_member_news_data.xml",
         "views/pr_tier_views.xml",
         "views/pr_member_views.xml",

@@ -1,7 +1,7 @@
 import uuid
 from urllib.parse import quote, urlencode
 
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
@@ -131,6 +131,35 @@ class RewardsPortal(CustomerPortal):
         if opt_in == "1":
             return self._back(request.env._("You joined the leaderboard."), "success")
         return self._back(request.env._("You left the leaderboard."), "info")
+
+    def _create_or_update_address(self, partner_sudo, **form_data):
+        """My account also takes the customer's birth date: their own only, checked before anything is saved."""
+        submitted = "pr_birth_date" in form_data
+        value = form_data.pop("pr_birth_date", "")
+        if not submitted or not partner_sudo or partner_sudo != request.env.user.partner_id:
+            return super()._create_or_update_address(partner_sudo, **form_data)
+        birth_date, error = self._pr_parse_birth_date(value)
+        if error:
+            return partner_sudo, {"invalid_fields": ["pr_birth_date"], "messages": [error]}
+        partner_sudo, feedback = super()._create_or_update_address(partner_sudo, **form_data)
+        if "invalid_fields" not in feedback and partner_sudo.pr_birth_date != birth_date:
+            partner_sudo.write({"pr_birth_date": birth_date})
+        return partner_sudo, feedback
+
+    def _pr_parse_birth_date(self, value):
+        """``(date or False, error message or None)`` of a birth date typed in the portal (``YYYY-MM-DD``)."""
+        value = (value or "").strip()
+        if not value:
+            return False, None
+        try:
+            birth_date = fields.Date.to_date(value)
+        except ValueError:
+            birth_date = None
+        if not birth_date or birth_date.year < 1900:
+            return False, request.env._("Please enter a valid birth date.")
+        if birth_date > fields.Date.context_today(request.env.user):
+            return False, request.env._("A birth date cannot be in the future.")
+        return birth_date, None
 
     def _back(self, text, level):
         request.session[MESSAGE_KEY] = {"text": text, "level": level}

@@ -14,6 +14,7 @@ from . import pr_ledger_queue
 from . import pr_tier_history
 from . import pr_member_news
 from . import res_partner
+from . import res_partner_birthday
 from . import pr_behavior
 from . import pr_reward_rule
 from . import pr_event

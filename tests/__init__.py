@@ -46,3 +46,4 @@ from . import test_checkout_bridges
 from . import test_ledger_queue
 from . import test_customer_news
 from . import test_outgoing_events
+from . import test_birthdays

@@ -25,7 +25,7 @@ FIGURES = [
     "pr_badge_count",
     "pr_referral_count",
 ]
-# The contact's fields of the program that are no figures: its referral link and its preferences.
+# The contact's fields of the program that are no figures: its referral link, its preferences, its birth date.
 NOT_FIGURES = {
     "pr_referral_code",
     "pr_referral_url",
@@ -34,6 +34,8 @@ NOT_FIGURES = {
     "pr_referred_by_code",
     "pr_leaderboard_opt_in",
     "pr_is_points_holder",
+    "pr_birth_date",  # contact data, for employees (see test_birthdays)
+    "pr_birth_date_set_on",
 }
 SEARCHES = [
     ("pr_tier_id", "!=", False),
