@@ -251,21 +251,7 @@ class PrMember(models.Model):
     def _pr_send_upgrade_news(self, limit):
         """Congratulate up to ``limit`` members on their new tier; return the members emailed."""
         news = self._pr_upgrade_news(limit)
-        if not news:
-            return self.browse()
-        self.env.cr.execute(
-            SQL(
-                """
-            UPDATE pr_member m SET congratulated_upgrade_id = d.history_id
-              FROM unnest(%s::int[], %s::int[]) AS d(id, history_id)
-             WHERE m.id = d.id AND (m.congratulated_upgrade_id IS NULL OR m.congratulated_upgrade_id < d.history_id)
-         RETURNING m.id
-            """,
-                list(news),
-                list(news.values()),
-            )
-        )
-        return self._pr_send_news(UPGRADE_TEMPLATE, [row[0] for row in self.env.cr.fetchall()])
+        return self._pr_mark_and_send(UPGRADE_TEMPLATE, "congratulated_upgrade_id", "int", news)
 
     @api.model
     def _pr_keep_tier_news(self, limit):
@@ -298,21 +284,33 @@ class PrMember(models.Model):
     def _pr_send_keep_tier_news(self, limit):
         """Tell up to ``limit`` members how many points keep their tier; return the members emailed."""
         news = self._pr_keep_tier_news(limit)
+        return self._pr_mark_and_send(KEEP_TIER_TEMPLATE, "reminded_review_date", "date", news)
+
+    @api.model
+    def _pr_mark_and_send(self, template_xmlid, marker, sql_type, news):
+        """Email the members of ``news`` (``{member id: what they are told of}``) not told of it yet.
+
+        The marker is written by the statement that picks them (only where it is older), so that a
+        member is told of each thing once however often, and however concurrently, the crons run.
+        """
         if not news:
             return self.browse()
         self.env.cr.execute(
             SQL(
                 """
-            UPDATE pr_member m SET reminded_review_date = d.day
-              FROM unnest(%s::int[], %s::date[]) AS d(id, day)
-             WHERE m.id = d.id AND (m.reminded_review_date IS NULL OR m.reminded_review_date < d.day)
+            UPDATE pr_member m SET %(marker)s = d.value
+              FROM unnest(%(ids)s::int[], %(values)s::%(type)s[]) AS d(id, value)
+             WHERE m.id = d.id AND (%(current)s IS NULL OR %(current)s < d.value)
          RETURNING m.id
             """,
-                list(news),
-                list(news.values()),
+                marker=SQL.identifier(marker),
+                current=SQL.identifier("m", marker),
+                ids=list(news),
+                values=list(news.values()),
+                type=SQL(sql_type),
             )
         )
-        return self._pr_send_news(KEEP_TIER_TEMPLATE, [row[0] for row in self.env.cr.fetchall()])
+        return self._pr_send_news(template_xmlid, [row[0] for row in self.env.cr.fetchall()])
 
     @api.model
     def _pr_send_news(self, template_xmlid, member_ids):

@@ -119,19 +119,8 @@ class ResPartner(models.Model):
                 key=key,
             )
         )
-        date = company._pr_day_start(day)
-        return [
-            {
-                "partner_id": partner_id,
-                "behavior_id": behavior.id,
-                "company_id": company.id,
-                "date": date,
-                "source_model": "res.partner",
-                "source_id": partner_id,
-                "idempotency_key": f"birthday:partner:{holder_id}:{day.year}",
-            }
-            for partner_id, holder_id in self.env.cr.fetchall()
-        ]
+        rows = [(partner_id, partner_id, holder_id) for partner_id, holder_id in self.env.cr.fetchall()]
+        return self._pr_day_events(company, behavior, day, "birthday", "res.partner", rows)
 
     @api.model
     def _pr_anniversary_values(self, company, behavior, day):
@@ -177,6 +166,13 @@ class ResPartner(models.Model):
                 year=str(day.year),
             )
         )
+        rows = [(partner_id, member_id, partner_id) for member_id, partner_id in self.env.cr.fetchall()]
+        return self._pr_day_events(company, behavior, day, "anniversary", "pr.member", rows)
+
+    @api.model
+    def _pr_day_events(self, company, behavior, day, kind, source_model, rows):
+        """Event values of ``behavior`` on ``day``, once a year per holder (``kind`` names the key, as the
+        queries above look it up): ``rows`` of (contact, source id, holder)."""
         date = company._pr_day_start(day)
         return [
             {
@@ -184,11 +180,11 @@ class ResPartner(models.Model):
                 "behavior_id": behavior.id,
                 "company_id": company.id,
                 "date": date,
-                "source_model": "pr.member",
-                "source_id": member_id,
-                "idempotency_key": f"anniversary:partner:{partner_id}:{day.year}",
+                "source_model": source_model,
+                "source_id": source_id,
+                "idempotency_key": f"{kind}:partner:{holder_id}:{day.year}",
             }
-            for member_id, partner_id in self.env.cr.fetchall()
+            for partner_id, source_id, holder_id in rows
         ]
 
     # ------------------------------------------------------------
