@@ -23,6 +23,37 @@ def _first_order_sql(model, alias, query):
     )
 
 
+def _product_flag_sql(flag, with_category):
+    """``to_sql`` of a search: a line of the order is a product (or, ``with_category``, in a category) flagged ``flag``.
+
+    One EXISTS the database plans in a fraction of the time the ORM's nested subqueries of the same
+    path take: the automated rules run it on every confirmed order.
+    """
+
+    def to_sql(model, alias, query):
+        Template, Category = model.env["product.template"], model.env["product.category"]
+        to_flush = [Template._fields[flag], model.env["sale.order.line"]._fields["product_id"]]
+        category = SQL()
+        if with_category:
+            category = SQL(" OR pc.%s", SQL.identifier(flag))
+            to_flush.append(Category._fields[flag])
+        return SQL(
+            """
+            EXISTS (SELECT 1 FROM sale_order_line l
+                      JOIN product_product pp ON pp.id = l.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      LEFT JOIN product_category pc ON pc.id = pt.categ_id
+                     WHERE l.order_id = %(order)s AND (pt.%(flag)s%(category)s))
+            """,
+            order=SQL.identifier(alias, "id"),
+            flag=SQL.identifier(flag),
+            category=category,
+            to_flush=tuple(to_flush),
+        )
+
+    return to_sql
+
+
 def _boolean_search(domain, value):
     """The domain of a boolean field searched with ``in``: ``domain`` holds for the True ones."""
     wanted = {bool(item) for item in value}
@@ -83,13 +114,12 @@ class SaleOrder(models.Model):
     def _search_pr_has_premium(self, operator, value):
         if operator != "in":
             return NotImplemented
-        products = Domain("pr_premium", "=", True) | Domain("categ_id.pr_premium", "=", True)
-        return _boolean_search(Domain("order_line.product_id.product_tmpl_id", "any", products), value)
+        return _boolean_search(Domain.custom(to_sql=_product_flag_sql("pr_premium", with_category=True)), value)
 
     def _search_pr_has_renewal(self, operator, value):
         if operator != "in":
             return NotImplemented
-        return _boolean_search(Domain("order_line.product_id.product_tmpl_id.pr_renewal", "=", True), value)
+        return _boolean_search(Domain.custom(to_sql=_product_flag_sql("pr_renewal", with_category=False)), value)
 
     # ------------------------------------------------------------
     # EARLY ACCESS
