@@ -93,7 +93,12 @@ class PrMember(models.Model):
         unknown = self.browse([i for i in self.ids if i not in stats])
         if unknown:
             stats.update(unknown._pr_read_stats())
-        changes, reviews = self._pr_review_tiers(stats, upgrade_only)
+        reviewed = stats
+        if upgrade_only and deltas is not None:
+            # Spending, expiring or taking back points never raises a tier: members whose balances only
+            # went down are not reviewed.
+            reviewed = {i: values for i, values in stats.items() if max(deltas.get(i, (0, 0, 0))) > 0}
+        changes, reviews = self._pr_review_tiers(reviewed, upgrade_only) if reviewed else ([], {})
         deltas = deltas or {}
         ids = list(stats)
         moves = [deltas.get(member_id, (0, 0, 0)) for member_id in ids]
