@@ -100,10 +100,14 @@ class PostingBatch:
         )
         self.partners = {row[0]: row for row in self.cr.fetchall()}
         company_ids = {m.get("company_id") or self.env.company.id for m in self.movements}
-        allowed = set(self.env.companies.ids)
+        allowed = None if self.env.su else set(self.env.companies.ids)
         self.companies = {}
-        for company in self.env["res.company"].sudo().browse(company_ids).exists():
-            if self.env.su or company.id in allowed:
+        settings = ["pr_wallet_mode", "pr_pending_days", "pr_points_validity_months", "pr_tier_window_months"]
+        # The companies and their settings in one read; the user's companies only matter without sudo.
+        Company = self.env["res.company"].sudo().with_context(active_test=False)
+        companies = Company.search_fetch([("id", "in", list(company_ids))], settings)
+        for company in companies:
+            if allowed is None or company.id in allowed:
                 # Days are the company's, in its time zone: release, expiry, the tier window and "today".
                 tz = company._pr_tz()
                 today = pr_local_date(self.now, tz)
