@@ -62,6 +62,7 @@
         "report/pr_leaderboard_views.xml",
         "wizard/pr_ledger_adjust_views.xml",
         "wizard/pr_tier_simulation_views.xml",
+        "wizard/pr_anonymize_wizard_views.xml",
         "views/pr_experiment_views.xml",
         "views/positive_reinforcement_menus.xml",
         "views/pr_outgoing_event_views.xml",

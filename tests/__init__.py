@@ -24,6 +24,7 @@ from . import test_feedback
 from . import test_experiments
 from . import test_tours
 from . import test_merge
+from . import test_anonymize
 from . import test_access_matrix
 from . import test_access_matrix_http
 from . import test_attack_paths

@@ -457,6 +457,12 @@ class AccessMatrixCase(HttpCase):
                     .action_post()
                 ),
             ),
+            ("pr.anonymize.wizard", "action_anonymize"): (
+                MANAGER,
+                lambda env: (
+                    env["pr.anonymize.wizard"].create({"partner_id": c.friend.id, "confirm": True}).action_anonymize()
+                ),
+            ),
             ("pr.redeem", "action_redeem"): (
                 USER,
                 lambda env: (

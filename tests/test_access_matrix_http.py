@@ -98,6 +98,7 @@ class TestAccessMatrixJson2(AccessMatrixCase):
     def _wizard_values(self, role):
         c = self
         return {
+            "pr.anonymize.wizard": {"partner_id": c.friend.id, "confirm": True},
             "pr.ledger.adjust": {"partner_id": c.customer.id, "points": 5, "reason": "j2"},
             "pr.redeem": {"partner_id": c.customer.id, "reward_id": c.reward.id},
             "pr.referral.invite": {

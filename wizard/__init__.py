@@ -5,4 +5,5 @@ from . import pr_replay_history
 from . import pr_referral_invite
 from . import pr_redeem
 from . import pr_surprise_suggest
+from . import pr_anonymize_wizard
 from . import base_partner_merge
