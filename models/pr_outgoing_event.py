@@ -34,7 +34,7 @@ class PrOutgoingEvent(models.Model):
     company_id = fields.Many2one("res.company", readonly=True, index=True, ondelete="cascade")
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     points = fields.Integer(readonly=True, help="Signed: positive when credited, negative when debited.")
-    tier_id = fields.Many2one("pr.tier", string="Tier", readonly=True, ondelete="set null")
+    tier_id = fields.Many2one("pr.tier", readonly=True, ondelete="set null")
     res_model = fields.Char(string="Source Model", readonly=True)
     res_id = fields.Many2oneReference(string="Source Record", model_field="res_model", readonly=True)
     payload = fields.Json(readonly=True, help="What another system needs to know of the event.")

@@ -50,13 +50,34 @@ class PrAnonymizeWizard(models.TransientModel):
                 wizard.has_warnings = False
                 continue
             found = wizard._findings()
+            counts = {
+                "hashed": len(found["hashed"]),
+                "invitations": len(found["invitations"]),
+                "feedback": len(found["feedback"]),
+                "leaderboard": found["leaderboard"],
+                "events": len(found["events"]),
+            }
+            counted = [
+                (
+                    counts["hashed"],
+                    self.env._("%(count)s network-address hashes of referrals.", count=counts["hashed"]),
+                ),
+                (
+                    counts["invitations"],
+                    self.env._("%(count)s invitations: the friends' emails and names.", count=counts["invitations"]),
+                ),
+                (counts["feedback"], self.env._("%(count)s feedback comments.", count=counts["feedback"])),
+                (counts["leaderboard"], self.env._("%(count)s leaderboard entries.", count=counts["leaderboard"])),
+                (
+                    counts["events"],
+                    self.env._("%(count)s behaviour event messages naming the customer.", count=counts["events"]),
+                ),
+            ]
             lines = [
-                self.env._("The contact's name, email, phone, address, tax ID, website, notes, birthday and picture."),
-                self.env._("%(count)s network-address hashes of referrals.", count=len(found["hashed"])),
-                self.env._("%(count)s invitations: the friends' emails and names.", count=len(found["invitations"])),
-                self.env._("%(count)s feedback comments.", count=len(found["feedback"])),
-                self.env._("%(count)s leaderboard entries.", count=found["leaderboard"]),
-                self.env._("%(count)s behaviour event messages naming the customer.", count=len(found["events"])),
+                self.env._(
+                    "The contact's name, email, phone, address, tax ID, website, notes, birth date and picture."
+                ),
+                *(text for count, text in counted if count),  # only what there is to erase
             ]
             warnings = []
             if found["coupons"]:
