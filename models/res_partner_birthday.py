@@ -75,6 +75,7 @@ class ResPartner(models.Model):
         if "pr_birth_date" not in vals or "pr_birth_date_set_on" in vals:
             return super().write(vals)
         new_date = fields.Date.to_date(vals["pr_birth_date"])
+        self.check_access("write")  # before the old dates are read as superuser
         changed = self.sudo().filtered(lambda partner: partner.pr_birth_date != new_date)
         result = super().write(vals)
         if changed:
