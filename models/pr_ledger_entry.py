@@ -199,16 +199,12 @@ class PrLedgerEntry(models.Model):
         now = fields.Datetime.now()
         batch = PostingBatch(self, [dict(movement) for movement in movements], now)
         batch.resolve()
-        if batch.todo:
+        if batch.single:
+            batch.post()
+        elif batch.todo:
             # All or nothing, also for a caller that catches the error and goes on.
             with self.env.cr.savepoint(flush=False):
-                batch.lock_members()
-                batch.check_balances()
-                batch.insert()
-                self._invalidate_balances()
-                members = self.env["pr.member"].browse(batch.member_ids())
-                members._pr_refresh(upgrade_only=True, deltas=batch.deltas(), known_stats=batch.known_stats())
-                batch.emit()
+                batch.post()
         return self.browse(batch.result_ids())
 
     def _invalidate_balances(self):

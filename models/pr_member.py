@@ -103,7 +103,7 @@ class PrMember(models.Model):
         ids = list(stats)
         moves = [deltas.get(member_id, (0, 0, 0)) for member_id in ids]
         new_tiers = {change[0]: change[2] for change in changes}
-        self.env.cr.execute(
+        self._pr_write_balances(
             SQL(
                 """
             UPDATE pr_member m
@@ -137,7 +137,8 @@ class PrMember(models.Model):
                 [stats[i]["due_soon"] for i in ids],
                 [stats[i]["spent"] for i in ids],
                 [stats[i]["today"] for i in ids],
-            )
+            ),
+            deltas,
         )
         self.invalidate_recordset(
             [
@@ -152,6 +153,13 @@ class PrMember(models.Model):
             ]
         )
         self._pr_log_tier_changes(changes, stats)
+
+    def _pr_write_balances(self, update, deltas):
+        """Run ``update``, the UPDATE of the members' balances and tiers (a hook: see the points mirror).
+
+        :param deltas: ``{member_id: (available, pending, earned)}`` that ``update`` moves
+        """
+        self.env.cr.execute(update)
 
     def _pr_read_stats(self, today=None):
         """Per member: its tier and review date, points earned in the tier window, points to expire now and soon.

@@ -11,20 +11,21 @@ MAX_DRIFT_SHOWN = 20
 class PrMember(models.Model):
     """The cards of the points program follow the members' available points, from the ledger only.
 
-    Every movement of the ledger moves the member's balance (``_pr_refresh``) and, in the same
-    transaction, the holder's card of the company's points program (one SQL statement, no tracking
-    message). A card written by anything else (a person, an Odoo flow) is corrected at once, and the
+    Every movement of the ledger moves the member's balance (``_pr_refresh``) and, in the same SQL
+    statement, the holder's card of the company's points program (no tracking message). A card written by anything else (a person, an Odoo flow) is corrected at once, and the
     nightly check reports and repairs any drift that could still appear (see README, Points at checkout).
     """
 
     _inherit = "pr.member"  # pylint: disable=consider-merging-classes-inherited
 
-    def _pr_refresh(self, upgrade_only=False, deltas=None, known_stats=None):
-        result = super()._pr_refresh(upgrade_only=upgrade_only, deltas=deltas, known_stats=known_stats)
+    def _pr_write_balances(self, update, deltas):
         moved = [member_id for member_id, delta in (deltas or {}).items() if delta[0]]
-        if moved and self.env["res.company"]._pr_checkout_company_ids():
-            self._pr_sync_cards(member_ids=moved)
-        return result
+        if not moved or not self.env["res.company"]._pr_checkout_company_ids():
+            return super()._pr_write_balances(update, deltas)
+        # The balances and the cards they move in one statement.
+        members = SQL("(%s RETURNING m.id, m.partner_id, m.company_id, m.points_available)", update)
+        self._pr_correct_cards(members, SQL("m.id = ANY(%s)", moved))
+        return None
 
     @api.model
     def _pr_sync_cards(self, member_ids=None, card_ids=None):
@@ -39,21 +40,29 @@ class PrMember(models.Model):
             return []
         if member_ids is not None:
             where = SQL("m.id = ANY(%s)", list(member_ids))
-            members = SQL("m.id = ANY(%s)", list(member_ids))
         elif card_ids is not None:
             where = SQL("c.id = ANY(%s)", list(card_ids))
-            members = SQL("FALSE")
         else:
             where = SQL("TRUE")
-            members = SQL("TRUE")
+        members = SQL("NOT MATERIALIZED (SELECT id, partner_id, company_id, points_available FROM pr_member)")
+        return self._pr_correct_cards(members, where, missing=card_ids is None)
+
+    @api.model
+    def _pr_correct_cards(self, members, where, missing=True):
+        """Correct the cards of the points program from ``members``: the members, or the balances an UPDATE returns.
+
+        :param where: which cards, on ``c`` (the card) and ``m`` (its holder's member, if any)
+        :param missing: also create the cards missing for the members ``where`` selects
+        :return: list of ``(card_id, points before, points after)`` of the cards corrected
+        """
         self.env.cr.execute(
             SQL(
                 """
-            WITH x AS (
+            WITH m AS %(members)s, x AS (
                 SELECT c.id, c.points AS before, COALESCE(m.points_available, 0) AS expected
                   FROM loyalty_card c
                   JOIN loyalty_program p ON p.id = c.program_id AND p.pr_is_mirror AND p.active
-                  LEFT JOIN pr_member m ON m.partner_id = c.partner_id AND m.company_id = p.company_id
+                  LEFT JOIN m ON m.partner_id = c.partner_id AND m.company_id = p.company_id
                  WHERE %(where)s
             ), upd AS (
                 UPDATE loyalty_card c SET points = x.expected, write_uid = %(uid)s, write_date = %(now)s
@@ -63,15 +72,16 @@ class PrMember(models.Model):
             SELECT 'corrected', id, before, expected, NULL, NULL FROM upd
             UNION ALL
             SELECT 'missing', m.id, NULL, m.points_available, m.partner_id, co.pr_checkout_program_id
-              FROM pr_member m
+              FROM m
               JOIN res_company co ON co.id = m.company_id AND co.pr_checkout_enabled
               JOIN loyalty_program p ON p.id = co.pr_checkout_program_id AND p.active
-             WHERE %(members)s AND m.points_available > 0
+             WHERE %(missing)s AND m.points_available > 0
                AND NOT EXISTS (SELECT 1 FROM loyalty_card c
                                 WHERE c.program_id = co.pr_checkout_program_id AND c.partner_id = m.partner_id)
             """,
-                where=where,
                 members=members,
+                where=where,
+                missing=where if missing else SQL("FALSE"),
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
             )

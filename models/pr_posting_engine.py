@@ -25,6 +25,13 @@ KINDS = [
 KIND_CODES = {code for code, _label in KINDS}
 DEBIT_KINDS = ("redeem", "expire")
 MAX_ERRORS_SHOWN = 10
+PARTNER_FIELDS = ("active", "commercial_partner_id", "company_id")
+COMPANY_FIELDS = ("pr_wallet_mode", "pr_pending_days", "pr_points_validity_months", "pr_tier_window_months")
+
+
+def _cached(records, field_names):
+    """Whether the transaction's cache holds ``field_names`` of all ``records`` (then reading them costs no query)."""
+    return all(not next(records._fields[name]._cache_missing_ids(records), None) for name in field_names)
 
 
 class PostingBatch:
@@ -42,6 +49,9 @@ class PostingBatch:
         self.existing = {}  # (company_id, key) -> entry id already posted
         self.members = {}  # (partner_id, company_id) -> member row dict
         self.inserted = {}  # (company_id, key) -> new entry id
+        # One movement is written without a savepoint: nothing is written before its checks pass, nor
+        # can fail after (when no automated rule listens to the entries posted).
+        self.single = len(movements) == 1 and not self.env["pr.outgoing.event"]._pr_listened()
 
     def _(self, *args, **kwargs):
         return self.env._(*args, **kwargs)
@@ -54,7 +64,11 @@ class PostingBatch:
         for index, movement in enumerate(self.movements):
             self._check_movement(index + 1, movement)
         self._raise_errors()
-        self._resolve_idempotency()
+        if self.single:
+            # Its key is looked up only if it cannot be inserted, or would overdraw (see ``post``).
+            self.todo = list(self.movements)
+        else:
+            self._resolve_idempotency()
 
     def _resolve_targets(self):
         """Reversals take customer, company and state from the entry they reverse."""
@@ -95,17 +109,27 @@ class PostingBatch:
                 if movement.get("member_id") in self.member_partner:
                     movement["partner_id"], movement["company_id"] = self.member_partner[movement["member_id"]]
         partner_ids = [m["partner_id"] for m in self.movements if isinstance(m.get("partner_id"), int)]
-        self.cr.execute(
-            SQL("SELECT id, active, commercial_partner_id, company_id FROM res_partner WHERE id = ANY(%s)", partner_ids)
-        )
-        self.partners = {row[0]: row for row in self.cr.fetchall()}
-        company_ids = {m.get("company_id") or self.env.company.id for m in self.movements}
+        partners = self.env["res.partner"].sudo().browse(partner_ids)
+        if _cached(partners, PARTNER_FIELDS):
+            # The customers of a document being confirmed, for instance: the transaction has read them.
+            self.partners = {p.id: (p.id, p.active, p.commercial_partner_id.id, p.company_id.id) for p in partners}
+        else:
+            self.cr.execute(
+                SQL(
+                    "SELECT id, active, commercial_partner_id, company_id FROM res_partner WHERE id = ANY(%s)",
+                    partner_ids,
+                )
+            )
+            self.partners = {row[0]: row for row in self.cr.fetchall()}
+        company_ids = list({m.get("company_id") or self.env.company.id for m in self.movements})
         allowed = None if self.env.su else set(self.env.companies.ids)
         self.companies = {}
-        settings = ["pr_wallet_mode", "pr_pending_days", "pr_points_validity_months", "pr_tier_window_months"]
-        # The companies and their settings in one read; the user's companies only matter without sudo.
+        # The companies and their settings in one read (none when cached); the user's companies only
+        # matter without sudo.
         Company = self.env["res.company"].sudo().with_context(active_test=False)
-        companies = Company.search_fetch([("id", "in", list(company_ids))], settings)
+        companies = Company.browse(company_ids)
+        if not _cached(companies, COMPANY_FIELDS):
+            companies = Company.search_fetch([("id", "in", company_ids)], COMPANY_FIELDS)
         for company in companies:
             if allowed is None or company.id in allowed:
                 # Days are the company's, in its time zone: release, expiry, the tier window and "today".
@@ -217,6 +241,7 @@ class PostingBatch:
         keys = {(m["company_id"], m["idempotency_key"]) for m in self.movements}
         self.existing = known_keys(self.cr, "pr_ledger_entry", keys)
         seen = set()
+        self.todo = []
         for movement in self.movements:
             key = (movement["company_id"], movement["idempotency_key"])
             if key not in self.existing and key not in seen:
@@ -225,9 +250,37 @@ class PostingBatch:
 
     # --- writes ---------------------------------------------------------------
 
+    def post(self):
+        """Lock, check and insert the movements to post, then move the members' balances and tiers.
+
+        A single movement skips the lookup of its key beforehand: when it would overdraw, or its key
+        is already posted (the insert skips it: under repeatable read, a key posted by a transaction
+        this one cannot see yet fails to serialize instead), its key is looked up then, and a movement
+        already posted returns its entry.
+        """
+        self.lock_members()
+        if not self.check_balances():
+            return
+        self.create_members()
+        self.insert()
+        if not self.todo:
+            return
+        self.model._invalidate_balances()
+        members = self.env["pr.member"].browse(self.member_ids())
+        members._pr_refresh(upgrade_only=True, deltas=self.deltas(), known_stats=self.known_stats())
+        self.emit()
+
+    def _replayed(self):
+        """Whether the single movement was already posted (its entry is then among ``existing``)."""
+        if not self.single:
+            return False
+        self._resolve_idempotency()
+        return not self.todo
+
     def lock_members(self):
-        """Lock the members concerned, in id order (no deadlock), creating those that do not exist yet."""
+        """Lock the members concerned, in id order (no deadlock)."""
         pairs = sorted({(m["partner_id"], m["company_id"]) for m in self.todo})
+        self.pairs = pairs
         partners, companies = [list(column) for column in zip(*pairs, strict=True)]
         self.cr.execute(
             SQL(
@@ -242,6 +295,10 @@ class PostingBatch:
             )
         )
         self.members = {(row["partner_id"], row["company_id"]): row for row in self.cr.dictfetchall()}
+
+    def create_members(self):
+        """Create the members that do not exist yet, with nothing available."""
+        pairs = self.pairs
         missing = [pair for pair in pairs if pair not in self.members]
         if missing:
             # A member created at the same time by another transaction makes this one fail to serialize,
@@ -273,22 +330,26 @@ class PostingBatch:
                 raise UserError(self._("These points were posted by another user at the same time. Please retry."))
 
     def check_balances(self):
-        """Refuse the whole batch if it would spend more than a member has available."""
+        """Refuse the whole batch if it would spend more than a member has available (none for a new one).
+
+        :return: whether there is anything to post (false when the single movement was posted before)
+        """
         delta = defaultdict(int)
         spends = set()
         for movement in self.todo:
-            member = self.members[(movement["partner_id"], movement["company_id"])]
-            movement["member_id"] = member["id"]
-            movement["tier_id"] = member["tier_id"]
+            pair = (movement["partner_id"], movement["company_id"])
             if movement["state"] == "available":
-                delta[member["id"]] += movement["points"]
+                delta[pair] += movement["points"]
             if movement["points"] < 0 and movement["kind"] != "reversal":
-                spends.add(member["id"])
+                spends.add(pair)
+        new = {"points_available": 0}
         short = [
-            member
-            for member in self.members.values()
-            if member["id"] in spends and member["points_available"] + delta[member["id"]] < 0
+            {**self.members.get(pair, new), "partner_id": pair[0], "company_id": pair[1]}
+            for pair in sorted(spends)
+            if self.members.get(pair, new)["points_available"] + delta[pair] < 0
         ]
+        if short and self._replayed():
+            return False
         if short:
             names = dict(
                 self.env["res.partner"]
@@ -301,13 +362,18 @@ class PostingBatch:
                     "%(customer)s has %(available)s points available, %(missing)s short.",
                     customer=names[m["partner_id"]],
                     available=m["points_available"],
-                    missing=-(m["points_available"] + delta[m["id"]]),
+                    missing=-(m["points_available"] + delta[(m["partner_id"], m["company_id"])]),
                 )
                 for m in short
             ]
             self._raise_errors()
+        return True
 
     def insert(self):
+        for movement in self.todo:
+            member = self.members[(movement["partner_id"], movement["company_id"])]
+            movement["member_id"] = member["id"]
+            movement["tier_id"] = member["tier_id"]
         columns = {
             "member_id": "int",
             "partner_id": "int",
@@ -341,6 +407,8 @@ class PostingBatch:
             returning=("company_id", "idempotency_key", "id"),
         )
         self.inserted = {(row[0], row[1]): row[2] for row in self.cr.fetchall()}
+        if not self.inserted and self._replayed():
+            return
         if len(self.inserted) != len(self.todo):
             # Another transaction posted one of these keys since ours started: let the caller retry.
             raise UserError(self._("These points were posted by another user at the same time. Please retry."))

@@ -225,3 +225,55 @@ class TestCheckoutSale(CheckoutCase):
             order.action_pr_pay_with_points()
         with self.assertRaises(ValidationError):
             self.company.write({"pr_checkout_enabled": True, "pr_point_value": 0.0})
+
+    def test_paying_with_points_costs_at_most_three_queries_more_than_an_odoo_reward(self):
+        ordinary = self.env["loyalty.program"].create(
+            {
+                "name": "Ordinary points",
+                "program_type": "loyalty",
+                "applies_on": "both",
+                "trigger": "auto",
+                "rule_ids": [(5, 0, 0)],
+                "reward_ids": [
+                    (5, 0, 0),
+                    (
+                        0,
+                        0,
+                        {
+                            "reward_type": "discount",
+                            "discount_mode": "per_point",
+                            "discount": 0.01,
+                            "discount_applicability": "order",
+                            "required_points": 1,
+                        },
+                    ),
+                ],
+            }
+        )
+        customers = self.env["res.partner"].create([{"name": f"Till customer {n}"} for n in range(4)])
+        self.env["loyalty.card"].create(
+            [{"program_id": ordinary.id, "partner_id": p.id, "points": 3000} for p in customers]
+        )
+        for customer in customers:
+            self.post(customer, 3000)
+
+        def pay_and_confirm(customer, program):
+            order = self.order(customer, self.pen)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            order._update_programs_and_rewards()
+            card = order.applied_coupon_ids.filtered(lambda c: c.program_id == program)
+            self.assertFalse(order._apply_program_reward(program.reward_ids, card).get("error"))
+            order.action_confirm()
+            self.env.flush_all()
+            self.assertAlmostEqual(order.amount_total, 70.0, places=2, msg="3,000 points pay 30.00")
+            return self.cr.sql_log_count - before
+
+        pay_and_confirm(customers[0], ordinary)  # warm-up of both kinds
+        pay_and_confirm(customers[1], self.program)
+        odoo_reward = pay_and_confirm(customers[2], ordinary)
+        with_points = pay_and_confirm(customers[3], self.program)
+        self.assertLessEqual(with_points, odoo_reward + 3, f"{with_points} queries against {odoo_reward}")
+        self.assertBalances(customers[3], 0)
+        self.assertEqual(self.card(customers[3]).points, 0)

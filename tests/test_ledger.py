@@ -76,6 +76,22 @@ class TestLedger(PositiveReinforcementCase):
         self.assertBalances(self.alice, 100)
         self.assertBalances(self.bob, 10)
 
+    def test_a_spend_replayed_after_the_points_are_gone_returns_its_entry(self):
+        self.post(self.alice, 100)
+        spend = self.post(self.alice, -100, "redeem", idempotency_key="order:44:spend")
+        self.assertBalances(self.alice, 0)
+        self.assertEqual(self.post(self.alice, -100, "redeem", idempotency_key="order:44:spend"), spend)
+        self.assertBalances(self.alice, 0)
+        with self.assertRaisesRegex(UserError, "0 points available, 100 short"):
+            self.post(self.alice, -100, "redeem", idempotency_key="order:45:spend")
+
+    def test_a_refused_spend_of_a_new_customer_creates_nothing(self):
+        newcomer = self.env["res.partner"].create({"name": "Newcomer"})
+        with self.assertRaisesRegex(UserError, "Newcomer has 0 points available, 5 short"):
+            self.post(newcomer, -5, "redeem")
+        self.assertFalse(self.member(newcomer))
+        self.assertFalse(self.Ledger.search([("partner_id", "=", newcomer.id)]))
+
     def test_bad_input_writes_nothing(self):
         self.post(self.alice, 100)
         archived = self.env["res.partner"].create({"name": "Gone", "active": False})
