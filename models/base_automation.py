@@ -169,10 +169,11 @@ class BaseAutomation(models.Model):
                     for action in actions
                     if action.state == "pr_behavior" and action.pr_behavior_id
                 ),
-                # the stored fields of each action (but its translated texts), as running it reads them
+                # the stored fields of the actions (but their translated texts), as running them reads them:
+                # (field name, the value of each action)
                 "columns": tuple(
-                    (action.id, {name: action._fields[name].convert_to_cache(action[name], action) for name in columns})
-                    for action in actions
+                    (name, tuple(actions._fields[name].convert_to_cache(action[name], action) for action in actions))
+                    for name in columns
                 ),
             }
         )
@@ -315,16 +316,25 @@ class BaseAutomation(models.Model):
         recorders = actions.browse(
             [action_id for action_id, batched, *_rest in setup["actions"] if batched == "record"]
         ).with_prefetch(actions._prefetch_ids)
+        # When nothing else runs between them, the recorders read the open referrals of the records'
+        # customers for the referral actions, in the statement of their filters.
+        referrals = {}
+        if recorders and all(batched for _id, batched, _warning, _groups in setup["actions"]):
+            referrals = {
+                action.id: None
+                for action, (_id, batched, *_rest) in zip(actions, setup["actions"], strict=True)
+                if batched == "referral"
+            }
         recorded = False
         for action, (_id, batched, _warning, _groups) in zip(actions, setup["actions"], strict=True):
             try:
                 if batched == "record" and not recorded:
                     recorders.with_context(active_model=records._name, domain_post=domain_post)._pr_record(
-                        records.with_env(recorders.env)
+                        records.with_env(recorders.env), referrals=referrals
                     )
                     recorded = True
                 elif batched == "referral":
-                    action._pr_qualify_referrals(records.with_env(action.env))
+                    action._pr_qualify_referrals(records.with_env(action.env), open_ids=referrals.get(action.id))
                 elif not batched:
                     for record in records:
                         action.with_context(
@@ -346,10 +356,8 @@ class BaseAutomation(models.Model):
         Action._fields["group_ids"]._insert_cache(actions, [groups for _id, _rec, _warning, groups in setup["actions"]])
         model = self.env["ir.model"].browse(setup["model_id"])
         model._fields["model"]._insert_cache(model, [setup["model"]])
-        for action_id, values in setup["columns"]:
-            action = actions.browse(action_id)
-            for name, value in values.items():
-                action._fields[name]._insert_cache(action, [value])
+        for name, values in setup["columns"]:
+            actions._fields[name]._insert_cache(actions, values)
         texts = self._pr_action_texts(actions._ids, self.env.lang)
         for name, values in texts.items():
             actions._fields[name]._insert_cache(actions.with_context(lang=self.env.lang), values)

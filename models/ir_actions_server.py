@@ -153,20 +153,31 @@ class IrActionsServer(models.Model):
             self._pr_qualify_referrals(records)
         return False
 
-    def _pr_qualify_referrals(self, records):
-        """Qualify the open referrals whose friend is the customer of these records (an order confirmed, an invoice paid)."""
+    def _pr_referral_partners(self, records):
+        """The customers of ``records`` whose open referrals this referral action qualifies, or None."""
         path = self.pr_partner_path or "partner_id"
         partners = records.mapped(path) if records else self.env["res.partner"]
-        if partners._name != "res.partner":
-            return self.env["pr.referral"]
-        return self.env["pr.referral"]._qualify_for_partners(partners)
+        return partners if partners._name == "res.partner" else None
 
-    def _pr_record(self, records):
+    def _pr_qualify_referrals(self, records, open_ids=None):
+        """Qualify the open referrals whose friend is the customer of these records (an order confirmed, an invoice paid).
+
+        :param open_ids: those referrals, when already read (see ``_pr_record``)
+        """
+        partners = self._pr_referral_partners(records)
+        if partners is None:
+            return self.env["pr.referral"]
+        return self.env["pr.referral"]._qualify_for_partners(partners, open_ids=open_ids)
+
+    def _pr_record(self, records, referrals=None):
         """Record the behaviours of all these actions for all these records, in one call.
 
         An automated rule hands its records to its actions; those recording a behaviour are run
         together (``base.automation._process``): their filters are evaluated in one query for the
         whole batch, and the events of all of them recorded by one ``pr.event._record``.
+
+        :param referrals: ``{referral action id: None}`` of the same rule: the open referrals each of
+            them qualifies are read by the query of the filters, into this dict
         """
         # What the document's method wrote is flushed once, as the commit would, rather than bit by bit.
         self.env.flush_all()
@@ -175,19 +186,28 @@ class IrActionsServer(models.Model):
             path = action.pr_partner_path or "partner_id"
             if records._fields.get(path) and records._fields[path].comodel_name == "res.partner":
                 customers |= records[path]
-        matching = self._pr_matching(records, customers)
+        also = {}
+        for action in self.browse(referrals or ()):
+            partners = action._pr_referral_partners(records)
+            if partners is not None:
+                also[action.id] = self.env["pr.referral"]._pr_open_sql(partners)
+        matching = self._pr_matching(records, customers, also=also)
+        if referrals is not None:
+            referrals.update(also)
         values = []
         for action in self:
             values += action.with_context(pr_filtered=True)._pr_event_values(matching[action])
         return self.env["pr.event"]._record(values)
 
-    def _pr_matching(self, records, customers=None):
+    def _pr_matching(self, records, customers=None, also=None):
         """``{action: its records that match its filter}``, the filters of all the actions in one query.
 
         A filter on a field the database cannot search (computed and not stored, without a search
         method) is evaluated in memory instead. The commercial entities of ``customers`` (contacts) are
-        read by the same query.
+        read by the same query, and so are the ids that each SELECT of ``also`` (``{key: SELECT}``)
+        returns, which replace it in ``also``.
         """
+        also = {} if also is None else also
         matching, queries = {}, []
         for action in self:
             domain = (action.pr_filter_domain or "").strip()
@@ -203,7 +223,7 @@ class IrActionsServer(models.Model):
                 matching[action] = records.filtered_domain(ast.literal_eval(action.pr_filter_domain))
             else:
                 queries.append((action, found))
-        if queries:
+        if queries or also:
             partners = SQL(
                 "ARRAY(SELECT ARRAY[p.id, p.commercial_partner_id] FROM res_partner p WHERE p.id = ANY(%s))",
                 list(customers.ids) if customers else [],
@@ -216,14 +236,22 @@ class IrActionsServer(models.Model):
                 SQL(
                     "SELECT %s, %s",
                     SQL(", ").join(
-                        SQL("ARRAY(SELECT m.id FROM (%s) AS m WHERE m.id = ANY(%s))", select, list(records.ids))
-                        for _action, select in queries
+                        [
+                            *(
+                                SQL("ARRAY(SELECT m.id FROM (%s) AS m WHERE m.id = ANY(%s))", select, list(records.ids))
+                                for _action, select in queries
+                            ),
+                            *(SQL("ARRAY(%s)", select) for select in also.values()),
+                        ]
                     ),
                     partners,
                 )
             )
             [row] = self.env.cr.fetchall()
             *row, commercial = row
+            if also:
+                also.update(zip(also, row[len(queries) :], strict=True))
+                row = row[: len(queries)]
             if commercial:
                 Partner = self.env["res.partner"]
                 found = Partner.browse([pair[0] for pair in commercial])

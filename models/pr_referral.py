@@ -251,27 +251,34 @@ class PrReferral(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _qualify_for_partners(self, partners):
-        """Qualify the open referrals of these friends (their order was just confirmed or paid)."""
+    def _qualify_for_partners(self, partners, open_ids=None):
+        """Qualify the open referrals of these friends (their order was just confirmed or paid).
+
+        :param open_ids: their open referrals, when already read (``_pr_open_sql``)
+        """
         if not partners:
             return self.browse()
-        # One query from the contacts (an order's customer is rarely read on the order's paths).
-        self.flush_model(["state", "friend_partner_id", "date"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT r.id FROM pr_referral r
-                  JOIN res_partner friend ON friend.id = r.friend_partner_id
-                  JOIN res_partner buyer ON buyer.commercial_partner_id = friend.commercial_partner_id
-                 WHERE buyer.id = ANY(%s) AND r.state IN %s
-                 ORDER BY r.date DESC, r.id DESC
-                """,
-                list(partners.ids),
-                tuple(OPEN_STATES),
-            )
+        if open_ids is None:
+            # One query from the contacts (an order's customer is rarely read on the order's paths).
+            self.flush_model(["state", "friend_partner_id", "date"])
+            self.env["res.partner"].flush_model(["commercial_partner_id"])
+            open_ids = [row[0] for row in self.env.execute_query(self._pr_open_sql(partners))]
+        return self.sudo().browse(dict.fromkeys(open_ids))._qualify()
+
+    @api.model
+    def _pr_open_sql(self, partners):
+        """The SELECT of the ids of the open referrals whose friend is one of ``partners``, latest first."""
+        return SQL(
+            """
+            SELECT r.id FROM pr_referral r
+              JOIN res_partner friend ON friend.id = r.friend_partner_id
+              JOIN res_partner buyer ON buyer.commercial_partner_id = friend.commercial_partner_id
+             WHERE buyer.id = ANY(%s) AND r.state IN %s
+             ORDER BY r.date DESC, r.id DESC
+            """,
+            list(partners.ids),
+            tuple(OPEN_STATES),
         )
-        return self.sudo().browse(dict.fromkeys(row[0] for row in rows))._qualify()
 
     def _qualify(self):
         """Qualify these open referrals whose friend made a qualifying first purchase, or won an opportunity.

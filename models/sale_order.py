@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -114,12 +114,30 @@ class SaleOrder(models.Model):
     def _search_pr_has_premium(self, operator, value):
         if operator != "in":
             return NotImplemented
+        if not self._pr_any_flagged("pr_premium"):
+            return _boolean_search(Domain.FALSE, value)
         return _boolean_search(Domain.custom(to_sql=_product_flag_sql("pr_premium", with_category=True)), value)
 
     def _search_pr_has_renewal(self, operator, value):
         if operator != "in":
             return NotImplemented
+        if not self._pr_any_flagged("pr_renewal"):
+            return _boolean_search(Domain.FALSE, value)
         return _boolean_search(Domain.custom(to_sql=_product_flag_sql("pr_renewal", with_category=False)), value)
+
+    @api.model
+    @tools.ormcache("flag")
+    def _pr_any_flagged(self, flag):
+        """Whether a product (or, for premium, a product category) is flagged ``flag``, archived ones too.
+
+        Cached, so that the automated rules of a company that flags none run no query for it on every
+        confirmed order; product templates and categories clear it when they change a flag.
+        """
+        Template = self.env["product.template"].sudo().with_context(active_test=False)
+        if Template.search_count([(flag, "=", True)], limit=1):
+            return True
+        Category = self.env["product.category"].sudo()
+        return flag == "pr_premium" and bool(Category.search_count([("pr_premium", "=", True)], limit=1))
 
     # ------------------------------------------------------------
     # EARLY ACCESS

@@ -73,8 +73,11 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------
 
     def action_confirm(self):
-        applied = {order.id: order.pr_points_spent for order in self}
-        for order in self.filtered("pr_points_spent"):
+        # Only orders of companies that have had a points program can carry points (no query: cached).
+        used = self.env["res.company"]._pr_checkout_company_ids(ever=True)
+        paying = self.filtered(lambda order: order.company_id.id in used) if used else self.browse()
+        applied = {order.id: order.pr_points_spent for order in paying}
+        for order in paying.filtered("pr_points_spent"):
             card = order._pr_points_lines().coupon_id[:1]
             if order._get_real_points_for_coupon(card) < 0:
                 raise order._pr_unavailable_error(
@@ -87,7 +90,7 @@ class SaleOrder(models.Model):
                 )
         result = super().action_confirm()
         # Odoo updates the rewards first: a points line it shrank or dropped would charge more than was shown.
-        for order in self.filtered(lambda o: o.pr_points_spent < applied[o.id]):
+        for order in paying.filtered(lambda o: o.pr_points_spent < applied[o.id]):
             raise order._pr_unavailable_error(
                 self.env._(
                     "%(applied)s points were applied; %(now)s can be spent now.",
@@ -95,7 +98,7 @@ class SaleOrder(models.Model):
                     now=order.pr_points_spent,
                 )
             )
-        self._pr_post_spent_points()
+        paying._pr_post_spent_points()
         return result
 
     def _action_cancel(self):
@@ -151,7 +154,7 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------
 
     def _pr_points_lines(self):
-        return self.order_line.filtered(lambda line: line.reward_id.program_id.pr_is_mirror)
+        return self.order_line.filtered(lambda line: line.reward_id and line.reward_id.program_id.pr_is_mirror)
 
     def _pr_checkout_card(self, create=False):
         """The card of the points program of this order's points holder, or an empty recordset.

@@ -45,6 +45,24 @@ class TestDetection(PositiveReinforcementCase):
         draft.action_confirm()  # confirmed twice: counted once
         self.assertEqual(len(self.events_of(self.bob).filtered(lambda e: e.behavior_id == self.b_purchase)), 1)
 
+    def test_flags_set_after_orders_were_confirmed_count_at_once(self):
+        self.premium.pr_premium = False
+        self.renewal.pr_renewal = False
+        self.order(self.alice, self.premium, self.renewal)  # no product flagged: the rules search nothing
+        self.assertFalse(
+            self.events_of(self.alice).filtered(
+                lambda e: e.behavior_id.code != "purchase" and e.behavior_id.code != "first_purchase"
+            )
+        )
+        self.renewal.pr_renewal = True
+        self.order(self.alice, self.renewal)
+        self.assertIn("renewal", self.events_of(self.alice).behavior_id.mapped("code"))
+        category = self.env["product.category"].create({"name": "Workshops"})
+        self.premium.categ_id = category
+        category.pr_premium = True
+        self.order(self.bob, self.premium)
+        self.assertIn("premium_upgrade", self.events_of(self.bob).behavior_id.mapped("code"))
+
     def test_purchase_points_wait_for_payment_and_credit_notes_take_them_back(self):
         self.Rule.create(
             {
