@@ -58,8 +58,12 @@ class RatingRating(models.Model):
             )
 
     def _pr_from_customer(self):
-        """Whether Odoo's customer routes write these ratings: sudo on behalf of a visitor or a portal user."""
-        return self.env.su and self.env.user.share
+        """Whether Odoo's customer routes write these ratings: sudo on behalf of a visitor or a portal user.
+
+        A share user is one outside the internal users' group (``res.users.share``); the groups of the
+        user are cached, where reading ``share`` would read the whole user.
+        """
+        return self.env.su and not self.env.user._is_internal()
 
     def _pr_customer_ratings(self):
         """The ratings that count for their customer: given by them, and not by an anonymous visitor."""
@@ -103,6 +107,9 @@ class RatingRating(models.Model):
         ratings = self._pr_customer_ratings().filtered(lambda r: r.consumed and rating_to_csat(r.rating))
         if not ratings:
             return self.env["pr.feedback"]
+        # Now what the transaction computes anyway: the ratings' names read their documents, which
+        # then need no other query for their companies.
+        self.env.flush_all()
         companies = ratings._pr_companies()
         return (
             self.env["pr.feedback"]
@@ -135,7 +142,8 @@ class RatingRating(models.Model):
         for model, ratings in by_model.items():
             documents = self.env[model].sudo().browse(ratings.mapped("res_id"))
             try:
-                # Usually in memory already: the rating has just read its document's name.
+                # The company alone (often in memory already), not the whole document.
+                documents.fetch(["company_id"])
                 company_of = {document.id: document.company_id.id for document in documents}
             except MissingError:
                 company_of = {document.id: document.company_id.id for document in documents.exists()}
