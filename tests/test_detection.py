@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -93,6 +96,25 @@ class TestDetection(PositiveReinforcementCase):
         refund.action_post()  # posted again: never taken back twice
         self.settle()
         self.assertBalances(self.alice, 100, lifetime=100)
+
+    def test_the_shipped_newsletter_rule_loses_its_filter_by_migration(self):
+        path = Path(__file__).parent.parent / "migrations" / "19.0.1.0.4" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("pr_post_migrate_19_0_1_0_4", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        rule = self.env.ref("positive_reinforcement.automation_newsletter_subscribed")
+        self.assertFalse(rule.filter_domain, "the action records only the contacts still subscribed")
+        rule.filter_domain = migration.OLD_FILTER
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "19.0.1.0.3")
+        rule.invalidate_recordset(["filter_domain"])
+        self.assertFalse(rule.filter_domain)
+        chosen = "[('subscription_ids.list_id.name', '=', 'Coffee news')]"
+        rule.filter_domain = chosen
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "19.0.1.0.3")
+        rule.invalidate_recordset(["filter_domain"])
+        self.assertEqual(rule.filter_domain, chosen, "a filter an administrator chose stays")
 
     def test_newsletter_subscription_once_and_taken_back_on_unsubscription(self):
         self.Rule.create({"name": "News", "behavior_id": self.b_newsletter.id, "points": 25})

@@ -207,14 +207,14 @@ class HotPathCase(PositiveReinforcementCase):
 class TestHotPathQueries(HotPathCase):
     def test_queries_per_document_with_the_rules(self):
         # Against the same paths with the addon's automated rules archived (below), a rule costs its
-        # document: confirm 3 (the filters of the four behaviours with the customer's commercial entity
-        # in one query, the events' insert carrying the cron's trigger, the referral qualification), a
-        # payment 2 (the invoice noted for the ledger's cron with its trigger, the referral
-        # qualification), a credit note 1 (noted for the cron), a rating 1 and a subscription 3 (its filter,
-        # its customers and its event).
+        # document: confirm 2 (the filters of the four behaviours, the customer's commercial entity and
+        # the open referrals of the customer in one query; the events' insert carrying the cron's
+        # trigger), a payment 2 (the invoice noted for the ledger's cron with its trigger, the referral
+        # qualification), a credit note 1 (noted for the cron), a rating 2 (whether the customer is a
+        # visitor, its event) and a subscription 2 (its customers, its event).
         self.check_paths(
             {
-                "confirm": 38,
+                "confirm": 37,
                 "post": 62,
                 "pay": 166,
                 "refund": 62,
@@ -223,7 +223,7 @@ class TestHotPathQueries(HotPathCase):
                 "convert": 111,
                 "survey": 18,
                 "rating": 9,
-                "subscribe": 13,
+                "subscribe": 12,
                 "contact_create": 10,
                 "contact_write": 14,
             }
@@ -247,7 +247,7 @@ class TestHotPathQueriesWithoutRules(HotPathCase):
                 "assign": 162,
                 "convert": 111,
                 "survey": 18,
-                "rating": 8,
+                "rating": 7,
                 "subscribe": 10,
                 "contact_create": 10,
                 "contact_write": 14,
