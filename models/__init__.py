@@ -33,6 +33,7 @@ from . import survey
 from . import survey_question
 from . import survey_user_input
 from . import pr_referral
+from . import pr_referral_fraud
 from . import crm_lead
 from . import res_users
 from . import pr_reward
