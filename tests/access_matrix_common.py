@@ -160,6 +160,8 @@ class AccessMatrixCase(HttpCase):
         cls.company.write({"pr_point_value": 0.01, "pr_checkout_min_points": 100, "pr_checkout_max_share": 50.0})
         cls.company.pr_checkout_enabled = True
         desk = env["product.product"].create({"name": "Matrix desk", "list_price": 100.0, "taxes_id": False})
+        cls.product_template = desk.product_tmpl_id
+        cls.category = env["product.category"].create({"name": "Matrix category"})
         cls.quotation = env["sale.order"].create(
             {"partner_id": cls.customer.id, "user_id": False, "order_line": [Command.create({"product_id": desk.id})]}
         )
@@ -413,6 +415,24 @@ class AccessMatrixCase(HttpCase):
                 EVERYONE_INTERNAL,
                 lambda env: env["rating.rating"].browse(c.rating.id).write({"rating": 5, "consumed": True}),
             ),
+            # Flagging products premium or renewal (which the order rules search) is for those who may
+            # edit products: none of these roles.
+            ("product.template", "create"): (
+                NOBODY,
+                lambda env: env["product.template"].create({"name": "Matrix premium", "pr_premium": True}),
+            ),
+            ("product.template", "write"): (
+                NOBODY,
+                lambda env: env["product.template"].browse(c.product_template.id).write({"pr_premium": True}),
+            ),
+            ("product.category", "create"): (
+                NOBODY,
+                lambda env: env["product.category"].create({"name": "Matrix premium", "pr_premium": True}),
+            ),
+            ("product.category", "write"): (
+                NOBODY,
+                lambda env: env["product.category"].browse(c.category.id).write({"pr_premium": True}),
+            ),
             ("res.users", "action_archive"): (
                 NOBODY,
                 lambda env: env["res.users"].browse(c.users["employee"].id).action_archive(),
@@ -563,6 +583,8 @@ class AccessMatrixCase(HttpCase):
             "pr.reward.rule": self.rule,
             "pr.surprise.gift": self.gift,
             "pr.tier": self.tier,
+            "product.category": self.category,
+            "product.template": self.product_template,
             "rating.rating": self.rating,
             "res.company": self.company,
             "res.partner": self.customer,
