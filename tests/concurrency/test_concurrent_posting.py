@@ -84,3 +84,22 @@ def test_same_key_from_two_connections_posts_once(env_factory, customer):
     assert len(results) == 2 and results[0] == results[1]
     available, ledger_sum, _entries = balance(env_factory, customer)
     assert (available, ledger_sum) == (125, 125)
+
+
+def test_same_spend_from_two_connections_is_spent_once_and_both_get_it(env_factory, customer):
+    # The second connection finds the points gone: its spend is the same one (its key), not a refusal.
+    key = f"order:{uuid.uuid4().hex}:spend"
+    barrier, results = threading.Barrier(2), []
+
+    def spend():
+        barrier.wait(10)
+        results.append(post_retrying(env_factory, customer, -60, "redeem", key))
+
+    threads = [threading.Thread(target=spend) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 2 and results[0] == results[1]
+    available, ledger_sum, kinds = balance(env_factory, customer)
+    assert (available, ledger_sum, kinds.count("redeem")) == (40, 40, 1)
