@@ -195,8 +195,8 @@ class IrActionsServer(models.Model):
         if referrals is not None:
             referrals.update(also)
         values = []
-        for action in self:
-            values += action.with_context(pr_filtered=True)._pr_event_values(matching[action])
+        for action in self.with_context(pr_filtered=True):
+            values += action._pr_event_values(matching[action])
         return self.env["pr.event"]._record(values)
 
     def _pr_matching(self, records, customers=None, also=None):
