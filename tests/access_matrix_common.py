@@ -417,22 +417,14 @@ class AccessMatrixCase(HttpCase):
             ),
             # Flagging products premium or renewal (which the order rules search) is for those who may
             # edit products: none of these roles.
-            ("product.template", "create"): (
-                NOBODY,
-                lambda env: env["product.template"].create({"name": "Matrix premium", "pr_premium": True}),
-            ),
-            ("product.template", "write"): (
-                NOBODY,
-                lambda env: env["product.template"].browse(c.product_template.id).write({"pr_premium": True}),
-            ),
-            ("product.category", "create"): (
-                NOBODY,
-                lambda env: env["product.category"].create({"name": "Matrix premium", "pr_premium": True}),
-            ),
-            ("product.category", "write"): (
-                NOBODY,
-                lambda env: env["product.category"].browse(c.category.id).write({"pr_premium": True}),
-            ),
+            **{
+                (model, method): (NOBODY, call)
+                for model, record in (("product.template", c.product_template), ("product.category", c.category))
+                for method, call in (
+                    ("create", lambda env, m=model: env[m].create({"name": "Matrix premium", "pr_premium": True})),
+                    ("write", lambda env, m=model, r=record: env[m].browse(r.id).write({"pr_premium": True})),
+                )
+            },
             ("res.users", "action_archive"): (
                 NOBODY,
                 lambda env: env["res.users"].browse(c.users["employee"].id).action_archive(),

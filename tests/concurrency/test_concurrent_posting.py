@@ -68,19 +68,24 @@ def test_concurrent_earnings_are_never_lost(env_factory, customer):
     assert (available, ledger_sum, len(kinds)) == (130, 130, 31)
 
 
-def test_same_key_from_two_connections_posts_once(env_factory, customer):
-    key = f"order:{uuid.uuid4().hex}"
+def post_twice_at_once(env_factory, partner_id, points, kind, key):
+    """Post the same movement from two connections at the same moment; the ids each got."""
     barrier, results = threading.Barrier(2), []
 
-    def earn():
+    def one():
         barrier.wait(10)
-        results.append(post_retrying(env_factory, customer, 25, "earn", key))
+        results.append(post_retrying(env_factory, partner_id, points, kind, key))
 
-    threads = [threading.Thread(target=earn) for _ in range(2)]
+    threads = [threading.Thread(target=one) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    return results
+
+
+def test_same_key_from_two_connections_posts_once(env_factory, customer):
+    results = post_twice_at_once(env_factory, customer, 25, "earn", f"order:{uuid.uuid4().hex}")
     assert len(results) == 2 and results[0] == results[1]
     available, ledger_sum, _entries = balance(env_factory, customer)
     assert (available, ledger_sum) == (125, 125)
@@ -88,18 +93,7 @@ def test_same_key_from_two_connections_posts_once(env_factory, customer):
 
 def test_same_spend_from_two_connections_is_spent_once_and_both_get_it(env_factory, customer):
     # The second connection finds the points gone: its spend is the same one (its key), not a refusal.
-    key = f"order:{uuid.uuid4().hex}:spend"
-    barrier, results = threading.Barrier(2), []
-
-    def spend():
-        barrier.wait(10)
-        results.append(post_retrying(env_factory, customer, -60, "redeem", key))
-
-    threads = [threading.Thread(target=spend) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = post_twice_at_once(env_factory, customer, -60, "redeem", f"order:{uuid.uuid4().hex}:spend")
     assert len(results) == 2 and results[0] == results[1]
     available, ledger_sum, kinds = balance(env_factory, customer)
     assert (available, ledger_sum, kinds.count("redeem")) == (40, 40, 1)
