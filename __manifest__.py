@@ -1,6 +1,6 @@
 {
     "name": "Positive Reinforcement",
-    "version": "19.0.1.0.4",
+    "version": "19.0.1.0.5",
     "category": "Sales/CRM",
     "summary": "Reward the customer behaviours you want: loyalty tiers, an exact points ledger, rules and measurement",
     "author": "Positive Reinforcement Contributors",

@@ -22,6 +22,7 @@ from . import pr_event_decision
 from . import ir_actions_server
 from . import ir_cron
 from . import base_automation
+from . import base_automation_later
 from . import sale_order
 from . import sale_order_line
 from . import account_move

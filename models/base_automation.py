@@ -129,10 +129,11 @@ class BaseAutomation(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    @tools.ormcache("model_name", "triggers")
-    def _pr_automation_ids(self, model_name, triggers):
-        """The active rules of ``model_name`` with one of ``triggers``, in their order."""
-        domain = [("model_name", "=", model_name), ("trigger", "in", list(triggers))]
+    @tools.ormcache("model_name", "triggers", "later")
+    def _pr_automation_ids(self, model_name, triggers, later=False):
+        """The active rules of ``model_name`` with one of ``triggers``, in their order: those run in the
+        transaction, or with ``later`` those run moments later (``base_automation_later.py``)."""
+        domain = [("model_name", "=", model_name), ("trigger", "in", list(triggers)), ("pr_later", "=", later)]
         return tuple(self.with_context(active_test=True).sudo().search(domain).ids)
 
     @api.model

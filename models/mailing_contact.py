@@ -1,11 +1,37 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .base_automation_later import LATER_FIELD
 from .pr_i18n import _lt
 
 
+# Subscribing a contact to lists, or taking them off.
+SUBSCRIPTION_FIELDS = {"list_ids", "subscription_ids"}
+
+
 class MailingContact(models.Model):
+    """Subscribers: a customer's first subscription to the newsletter is rewarded, moments later.
+
+    A new contact, or one whose lists change, is noted in the statement that writes it (no query of
+    its own); the newsletter rule runs on them from the cron that runs automated rules moments later
+    (``base_automation_later.py``), as it would have in the transaction.
+    """
+
     _inherit = "mailing.contact"
+
+    pr_to_record = fields.Boolean(
+        string="Waiting for Positive Reinforcement", readonly=True, copy=False, index="btree_not_null"
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Every new contact: the lists given by the context's defaults are only known inside create.
+        return super().create([{**vals, LATER_FIELD: True} for vals in vals_list])
+
+    def write(self, vals):
+        if SUBSCRIPTION_FIELDS & vals.keys():
+            vals = {**vals, LATER_FIELD: True}
+        return super().write(vals)
 
     def _pr_partners(self):
         """Customers matched on the subscribers' normalized email, the oldest contact first."""

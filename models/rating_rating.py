@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, MissingError
 from odoo.tools import SQL
 
 from ..pr_lib.feedback import rating_to_csat
+from .base_automation_later import LATER_FIELD
 
 # A change of any of these makes the rating someone else's words unless the customer writes it.
 RATING_FIELDS = {"rating", "consumed", "partner_id", "feedback", "res_model_id", "res_id"}
@@ -24,6 +25,9 @@ class RatingRating(models.Model):
 
     _inherit = "rating.rating"
 
+    pr_to_record = fields.Boolean(
+        string="Waiting for Positive Reinforcement", readonly=True, copy=False, index="btree_not_null"
+    )
     pr_customer_rated = fields.Boolean(
         string="Given by the Customer",
         readonly=True,
@@ -35,27 +39,31 @@ class RatingRating(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._pr_check_marker(vals_list)
-        customer = self._pr_from_customer()
-        ratings = super().create([{**vals, MARKER: customer} for vals in vals_list])
-        if customer:
-            ratings._pr_record_csat()
-        return ratings
+        marks = self._pr_marks()
+        return super().create([{**vals, **marks} for vals in vals_list])
 
     def write(self, vals):
         self._pr_check_marker([vals])
         if not RATING_FIELDS & vals.keys():
             return super().write(vals)
-        customer = self._pr_from_customer()
-        result = super().write({**vals, MARKER: customer})
-        if customer:
-            self._pr_record_csat()
-        return result
+        return super().write({**vals, **self._pr_marks()})
 
     def _pr_check_marker(self, vals_list):
         if any(MARKER in vals for vals in vals_list):
             raise AccessError(
                 self.env._("Only the rating link and the portal mark a rating as given by the customer, not by hand.")
             )
+
+    def _pr_marks(self):
+        """What the rating's own statement writes for the addon: whether the customer gave it and, when
+        they did, that it waits for the cron that records their CSAT and review moments later (a
+        rating is a click of a few milliseconds: the customer does not wait for the addon)."""
+        customer = self._pr_from_customer()
+        return {MARKER: customer, LATER_FIELD: True} if customer else {MARKER: False}
+
+    def _pr_later(self):
+        """Run moments later (``base_automation_later.py``): the ratings the customers gave count as their CSAT."""
+        self._pr_record_csat()
 
     def _pr_from_customer(self):
         """Whether Odoo's customer routes write these ratings: sudo on behalf of a visitor or a portal user.

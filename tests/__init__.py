@@ -48,3 +48,4 @@ from . import test_ledger_queue
 from . import test_customer_news
 from . import test_outgoing_events
 from . import test_birthdays
+from . import test_run_later

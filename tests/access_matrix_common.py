@@ -42,6 +42,7 @@ WATCHED = (
     "pr_offer",
     "pr_tier",
     "rating_rating",
+    "mailing_contact",
     "crm_lead",
     "mail_activity",
     "loyalty_card",
@@ -149,13 +150,11 @@ class AccessMatrixCase(HttpCase):
         cls.approved_gift = env["pr.surprise.gift"].create({"name": "Matrix box", "partner_id": cls.customer.id})
         cls.approved_gift.action_approve()
         cls.lead = env["crm.lead"].create({"name": "Matrix lead", "user_id": False})
+        partner_model = env["ir.model"]._get_id("res.partner")
         cls.rating = env["rating.rating"].create(
-            {
-                "res_model_id": env["ir.model"]._get_id("res.partner"),
-                "res_id": cls.customer.id,
-                "partner_id": cls.customer.id,
-            }
+            {"res_model_id": partner_model, "res_id": cls.customer.id, "partner_id": cls.customer.id}
         )
+        cls.subscriber = env["mailing.contact"].create({"name": "Matrix reader", "email": "mx.portal@example.com"})
         cls.card = env["loyalty.card"].create({"program_id": program.id, "partner_id": cls.customer.id, "points": 1})
         cls.company.write({"pr_point_value": 0.01, "pr_checkout_min_points": 100, "pr_checkout_max_share": 50.0})
         cls.company.pr_checkout_enabled = True
@@ -415,6 +414,12 @@ class AccessMatrixCase(HttpCase):
                 EVERYONE_INTERNAL,
                 lambda env: env["rating.rating"].browse(c.rating.id).write({"rating": 5, "consumed": True}),
             ),
+            # Mailing contacts are the email marketing app's, which none of these roles use.
+            ("mailing.contact", "create"): (NOBODY, lambda env: env["mailing.contact"].create({"name": "Matrix"})),
+            ("mailing.contact", "write"): (
+                NOBODY,
+                lambda env: env["mailing.contact"].browse(c.subscriber.id).write({"list_ids": [Command.clear()]}),
+            ),
             # Flagging products premium or renewal (which the order rules search) is for those who may
             # edit products: none of these roles.
             **{
@@ -577,6 +582,7 @@ class AccessMatrixCase(HttpCase):
             "pr.tier": self.tier,
             "product.category": self.category,
             "product.template": self.product_template,
+            "mailing.contact": self.subscriber,
             "rating.rating": self.rating,
             "res.company": self.company,
             "res.partner": self.customer,

@@ -88,6 +88,11 @@ class PositiveReinforcementCase(TransactionCase):
         self.env["pr.ledger.queue"]._pr_settle_queue()
         self.env.invalidate_all()
 
+    def run_later(self):
+        """What the cron does within the minute after a rating or a subscription (``base_automation_later.py``)."""
+        self.env["base.automation"]._pr_run_later()
+        self.env.invalidate_all()
+
     def member(self, partner):
         return self.env["pr.member"].search(
             [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.company.id)]

@@ -124,6 +124,8 @@ class TestDetection(PositiveReinforcementCase):
             {"name": "Alice", "email": "Alice <ALICE@example.com>", "list_ids": [Command.link(mailing_list.id)]}
         )
         contact.write({"list_ids": [Command.link(other_list.id)]})
+        self.assertFalse(self.events_of(self.alice), "recorded moments later, out of the subscriber's transaction")
+        self.run_later()
         self.process()
         self.assertEqual(len(self.events_of(self.alice)), 1)
         self.assertBalances(self.alice, 25)
@@ -139,9 +141,11 @@ class TestDetection(PositiveReinforcementCase):
         subscriber = {"name": "Alice", "email": "alice@example.com", "list_ids": [Command.link(mailing_list.id)]}
         self.b_newsletter.action_archive()
         self.env["mailing.contact"].create(subscriber)
+        self.run_later()
         self.assertFalse(self.events_of(self.alice))
         self.b_newsletter.action_unarchive()
         self.env["mailing.contact"].create(subscriber)
+        self.run_later()
         self.assertEqual(self.events_of(self.alice).behavior_id, self.b_newsletter)
 
     def test_an_anonymous_visitor_rating_is_neither_a_review_nor_feedback(self):
@@ -158,6 +162,7 @@ class TestDetection(PositiveReinforcementCase):
             }
         )
         self.assertTrue(rating.pr_customer_rated)
+        self.run_later()
         self.assertFalse(self.events_of(public_user.partner_id))
         self.assertFalse(
             self.env["pr.feedback"].search([("source_model", "=", "rating.rating"), ("source_id", "=", rating.id)])
@@ -175,6 +180,8 @@ class TestDetection(PositiveReinforcementCase):
                 {**base, "partner_id": self.bob.id, "rating": 2, "feedback": "Cold"},
             ]
         )
+        self.assertFalse(self.events_of(self.alice), "recorded moments later, out of the customer's transaction")
+        self.run_later()
         self.assertEqual(self.events_of(self.alice).behavior_id, self.b_review)
         self.assertFalse(self.events_of(self.bob))
 

@@ -142,6 +142,8 @@ class TestFeedback(PositiveReinforcementCase):
         # What the rating link does: sudo on behalf of the visitor who holds the token.
         order = order.with_user(self.env.ref("base.public_user")).sudo()
         rating = order.rating_apply(5, token=token, feedback="Lovely.")
+        self.assertFalse(self.feedback_of(rating), "counted moments later, out of the customer's transaction")
+        self.run_later()
         feedback = self.feedback_of(rating)
         self.assertRecordValues(
             feedback, [{"partner_id": self.bob.id, "metric": "csat", "score": 5, "category": "satisfied"}]
@@ -149,6 +151,7 @@ class TestFeedback(PositiveReinforcementCase):
         self.assertFalse(self.follow_ups(self.bob))
         # The customer changes their mind: the same row follows, and now it needs a follow-up.
         order.rating_apply(1, token=token, feedback="It arrived broken.")
+        self.run_later()
         self.assertEqual(self.feedback_of(rating), feedback)
         self.assertEqual((feedback.score, feedback.category), (1, "dissatisfied"))
         activity = self.follow_ups(self.bob)
@@ -166,6 +169,7 @@ class TestFeedback(PositiveReinforcementCase):
                 "consumed": True,
             }
         )
+        self.run_later()
         self.assertFalse(self.Feedback.search([("source_model", "=", "rating.rating")]))
         self.assertFalse(self.feedback_of(anonymous))
 

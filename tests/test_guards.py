@@ -138,6 +138,7 @@ class TestGuards(PositiveReinforcementCase, HttpCase):
             ratings |= self.rating_request(self.alice)
             ratings[2].with_user(user).write({"rating": 5, "feedback": "Lovely", "consumed": True})
             self.assertFalse(any(ratings.mapped("pr_customer_rated")))
+        self.run_later()
         self.assertFalse(self.reviews_of(self.alice), "no review behaviour from a staff rating")
         self.assertFalse(self.env["pr.feedback"].search([("contact_id", "=", self.alice.id)]), "no CSAT either")
         # Applying the customer's token themselves, even through code that runs sudo for them, does not
@@ -145,6 +146,7 @@ class TestGuards(PositiveReinforcementCase, HttpCase):
         request = self.rating_request(self.bob)
         self.bob.with_user(self.manager).sudo().rating_apply(5, token=request.access_token, feedback="Great")
         self.assertFalse(request.pr_customer_rated)
+        self.run_later()
         self.assertFalse(self.reviews_of(self.bob) or self.csat_of(request))
 
     def test_ratings_the_mark_cannot_be_forged(self):
@@ -165,6 +167,7 @@ class TestGuards(PositiveReinforcementCase, HttpCase):
         self.rate_through_link(rating, 5, "Lovely coffee")
         self.assertTrue(rating.pr_customer_rated)
         self.assertEqual(rating.rating, 5)
+        self.run_later()
         self.assertEqual(self.reviews_of(self.alice).source_id, rating.id, "the customer's review is recorded")
         feedback = self.csat_of(rating)
         self.assertEqual((feedback.score, feedback.comment), (5, "Lovely coffee"))
@@ -172,11 +175,13 @@ class TestGuards(PositiveReinforcementCase, HttpCase):
         for user in (self.employee, self.user, self.manager):
             rating.with_user(user).write({"rating": 1, "feedback": "Awful, said nobody"})
             self.assertFalse(rating.pr_customer_rated)
+        self.run_later()
         self.assertEqual((feedback.score, feedback.comment), (5, "Lovely coffee"), "the CSAT is the customer's")
         self.assertEqual(len(self.reviews_of(self.alice)), 1)
         # The customer rates again through the link: their new answer counts.
         self.rate_through_link(rating, 1, "It arrived cold")
         self.assertTrue(rating.pr_customer_rated)
+        self.run_later()
         self.assertEqual((feedback.score, feedback.comment), (1, "It arrived cold"))
 
     def test_ratings_the_portal_chatter_counts_for_the_customer_only(self):
@@ -188,6 +193,7 @@ class TestGuards(PositiveReinforcementCase, HttpCase):
             .message_post(body="Lovely coffee", rating_value=5, message_type="comment")
         )
         self.assertTrue(message.rating_id.pr_customer_rated)
+        self.run_later()
         self.assertEqual(self.reviews_of(customer).source_id, message.rating_id.id)
         self.assertEqual(self.csat_of(message.rating_id).score, 5)
         staff = (
@@ -196,14 +202,17 @@ class TestGuards(PositiveReinforcementCase, HttpCase):
             .message_post(body="Lovely coffee", rating_value=5, message_type="comment")
         )
         self.assertFalse(staff.rating_id.pr_customer_rated)
+        self.run_later()
         self.assertFalse(self.reviews_of(self.user.partner_id) or self.csat_of(staff.rating_id))
 
     def test_ratings_a_staff_edit_never_turns_into_a_review(self):
         rating = self.rating_request(self.alice)
         self.rate_through_link(rating, 5, "")  # a rating without a comment is not a review
         self.assertTrue(rating.pr_customer_rated)
+        self.run_later()
         self.assertFalse(self.reviews_of(self.alice))
         rating.with_user(self.user).write({"feedback": "Great service, five stars!"})
+        self.run_later()
         self.assertFalse(self.reviews_of(self.alice), "the comment a colleague adds is no customer review")
         self.assertEqual(self.csat_of(rating).comment, False)
 

@@ -1,0 +1,21 @@
+from odoo.tools import SQL
+
+LATER = ("automation_rating_positive", "automation_newsletter_subscribed")
+
+
+def migrate(cr, version):
+    """The shipped rules of ratings and newsletter subscriptions run moments later, out of the customer's
+    transaction (``base_automation_later.py``): a rating or a subscription is as quick as without the addon."""
+    if not version:
+        return
+    cr.execute(
+        SQL(
+            """
+            UPDATE base_automation a SET pr_later = TRUE
+              FROM ir_model_data d
+             WHERE d.model = 'base.automation' AND d.res_id = a.id AND d.module = 'positive_reinforcement'
+               AND d.name IN %s
+            """,
+            LATER,
+        )
+    )

@@ -1,0 +1,131 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS, WRITE_TRIGGERS
+
+_logger = logging.getLogger(__name__)
+
+# The column a model carries when the addon notes, in the customer's own statement, the records a rule
+# may run on moments later: true while they wait, null once the rules have run.
+LATER_FIELD = "pr_to_record"
+LATER_TRIGGERS = tuple(sorted(set(CREATE_TRIGGERS + WRITE_TRIGGERS)))
+
+
+class BaseAutomationLater(models.Model):
+    """Automated rules run moments after the customer's transaction.
+
+    A rating is a click of a few milliseconds, a newsletter subscription barely more: recording a
+    behaviour there, one statement, would make them a tenth slower or more. On those models the addon
+    notes the records in the statement that writes them (a column, no query of its own), and a rule
+    marked *Run Moments Later* runs on them from the cron *record customer behaviours moments later*,
+    every minute, its filter and actions as administrators set them. A rule not so marked runs in the
+    transaction, as every rule of Odoo does.
+    """
+
+    _inherit = "base.automation"
+
+    pr_later = fields.Boolean(
+        string="Run Moments Later",
+        help="Run this rule within the minute after the record is saved, by the scheduled action "
+        "'Positive Reinforcement: run automated rules moments later', rather than while the customer "
+        "or employee waits. Available for ratings and mailing contacts: the addon notes the ratings "
+        "customers give and the contacts created or whose mailing lists change.",
+    )
+    pr_later_available = fields.Boolean(compute="_compute_pr_later_available")
+
+    @api.depends("model_id")
+    def _compute_pr_later_available(self):
+        for rule in self:
+            rule.pr_later_available = bool(rule.model_name) and LATER_FIELD in self.env[rule.model_name]._fields
+
+    @api.constrains("pr_later", "model_id", "trigger")
+    def _check_pr_later(self):
+        for rule in self.filtered("pr_later"):
+            if not rule.pr_later_available:
+                raise ValidationError(
+                    self.env._(
+                        "The automated rule '%(rule)s' cannot run moments later: only rules on ratings and "
+                        "mailing contacts can.",
+                        rule=rule.name,
+                    )
+                )
+            if rule.trigger not in LATER_TRIGGERS:
+                raise ValidationError(
+                    self.env._(
+                        "The automated rule '%(rule)s' cannot run moments later: only rules that run when "
+                        "records are created or updated can.",
+                        rule=rule.name,
+                    )
+                )
+
+    @api.model
+    def _cron_pr_run_later(self, batch_size=500):
+        cron = self.env["ir.cron"]
+        while done := self._pr_run_later(limit=batch_size):
+            if not cron._commit_progress(done):
+                break
+
+    @api.model
+    def _pr_run_later(self, limit=None):
+        """Run the rules marked *Run Moments Later* on the records waiting for them, oldest first, up to
+        ``limit`` of each model; returns how many records were done.
+
+        A batch that fails is run again record by record: a record that fails keeps waiting (the log
+        says why) and the others are done.
+        """
+        self.env.flush_all()
+        done = 0
+        for model_name in self._pr_later_models():
+            Model = self.env[model_name].sudo()
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT id FROM %s WHERE %s ORDER BY id %s",
+                    SQL.identifier(Model._table),
+                    SQL.identifier(LATER_FIELD),
+                    SQL("LIMIT %s", limit) if limit else SQL(),
+                )
+            )
+            records = Model.browse([row[0] for row in rows])
+            if not records:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    self._pr_run_later_on(records)
+            except Exception:  # noqa: BLE001 - each record alone, below, says which one fails
+                for record in records:
+                    try:
+                        with self.env.cr.savepoint():
+                            self._pr_run_later_on(record)
+                    except Exception:
+                        _logger.exception("The automated rules run moments later failed on %s", record)
+                        records -= record
+            self.env.execute_query(
+                SQL(
+                    "UPDATE %s SET %s = NULL WHERE id = ANY(%s)",
+                    SQL.identifier(Model._table),
+                    SQL.identifier(LATER_FIELD),
+                    records.ids,
+                )
+            )
+            Model.invalidate_model([LATER_FIELD])
+            done += len(records)
+        return done
+
+    def _pr_run_later_on(self, records):
+        if hasattr(records, "_pr_later"):
+            records._pr_later()
+        for rule in self.browse(self._pr_automation_ids(records._name, LATER_TRIGGERS, True)):
+            rule = rule.with_context(__action_done={})
+            rule._process(rule._filter_post(records.with_env(rule.env)))
+        self.env.flush_all()
+
+    @api.model
+    def _pr_later_models(self):
+        return [
+            name
+            for name, model in self.env.registry.items()
+            if not model._abstract and model._auto and LATER_FIELD in model._fields
+        ]

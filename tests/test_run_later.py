@@ -1,0 +1,107 @@
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import PositiveReinforcementCase
+
+
+@tagged("post_install", "-at_install")
+class TestRunLater(PositiveReinforcementCase):
+    """Ratings and subscriptions are recorded within the minute after the customer's click, by a cron."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rating_rule = cls.env.ref("positive_reinforcement.automation_rating_positive")
+        cls.newsletter_rule = cls.env.ref("positive_reinforcement.automation_newsletter_subscribed")
+        cls.mailing_list = cls.env["mailing.list"].create({"name": "Coffee news"})
+        cls.visitor = cls.env(user=cls.env.ref("base.public_user"), su=True)
+
+    def rate(self, partner, rating=5, feedback="Lovely coffee"):
+        # As the customer's routes do (the rating link, the portal): sudo on behalf of a visitor.
+        return self.visitor["rating.rating"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id,
+                "partner_id": partner.id,
+                "rating": rating,
+                "feedback": feedback,
+                "consumed": True,
+            }
+        )
+
+    def subscribe(self, name, email):
+        return self.env["mailing.contact"].create(
+            {"name": name, "email": email, "list_ids": [Command.link(self.mailing_list.id)]}
+        )
+
+    def behaviours_of(self, partner):
+        return self.Event.search([("partner_id", "=", partner.id)]).behavior_id
+
+    def csat_of(self, rating):
+        return self.env["pr.feedback"].search([("source_model", "=", "rating.rating"), ("source_id", "=", rating.id)])
+
+    def test_the_shipped_rating_and_newsletter_rules_run_moments_later(self):
+        self.assertTrue(self.rating_rule.pr_later and self.newsletter_rule.pr_later)
+        rating = self.rate(self.alice)
+        contact = self.subscribe("Bob", "bob@example.com")
+        self.assertTrue(rating.pr_to_record and contact.pr_to_record, "noted in the statements that wrote them")
+        self.assertFalse(self.behaviours_of(self.alice) or self.behaviours_of(self.bob) or self.csat_of(rating))
+        with self.enter_registry_test_mode():
+            self.env.ref("positive_reinforcement.ir_cron_run_later").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(self.behaviours_of(self.alice), self.b_review)
+        self.assertEqual(self.behaviours_of(self.bob), self.b_newsletter)
+        self.assertEqual(self.csat_of(rating).score, 5)
+        self.assertFalse(rating.pr_to_record or contact.pr_to_record, "done: nothing waits any more")
+        # The next run finds nothing, and changes nothing.
+        self.run_later()
+        self.assertEqual(len(self.Event.search([("partner_id", "in", (self.alice | self.bob).ids)])), 2)
+
+    def test_a_rule_an_administrator_takes_off_later_runs_in_the_transaction_again(self):
+        self.rating_rule.pr_later = False
+        self.rate(self.alice)
+        self.assertEqual(self.behaviours_of(self.alice), self.b_review, "at once, as any rule of Odoo")
+        self.rating_rule.pr_later = True
+        self.rate(self.bob)
+        self.assertFalse(self.behaviours_of(self.bob))
+        self.run_later()
+        self.assertEqual(self.behaviours_of(self.bob), self.b_review)
+
+    def test_the_rule_reads_the_record_as_it_is_when_it_runs(self):
+        # Subscribed, then unsubscribed from every list within the minute: no newsletter reward at all.
+        contact = self.subscribe("Alice", "alice@example.com")
+        contact.subscription_ids.opt_out = True
+        # A filter an administrator sets applies moments later too: ratings of 5 only.
+        self.rating_rule.filter_domain = "[('consumed', '=', True), ('rating', '=', 5), ('partner_id', '!=', False)]"
+        self.rate(self.bob, rating=4)
+        self.run_later()
+        self.assertFalse(self.behaviours_of(self.alice) or self.behaviours_of(self.bob))
+
+    def test_a_record_that_fails_keeps_waiting_and_the_others_are_done(self):
+        self.env["ir.actions.server"].create(
+            {
+                "name": "Refuse broken contacts",
+                "model_id": self.env["ir.model"]._get_id("mailing.contact"),
+                "base_automation_id": self.newsletter_rule.id,
+                "usage": "base_automation",
+                "state": "code",
+                "code": "if records.filtered(lambda c: c.name == 'Broken'):\n    raise UserError('broken')",
+            }
+        )
+        broken = self.subscribe("Broken", "broken@example.com")
+        fine = self.subscribe("Alice", "alice@example.com")
+        with self.assertLogs("odoo.addons.positive_reinforcement.models.base_automation_later", "ERROR") as logs:
+            self.run_later()
+        self.assertIn(f"mailing.contact({broken.id},)", logs.output[0])
+        self.assertEqual(self.behaviours_of(self.alice), self.b_newsletter)
+        self.assertEqual((broken.pr_to_record, fine.pr_to_record), (True, False))
+
+    def test_only_rules_of_ratings_and_contacts_on_creation_or_update_run_later(self):
+        order_rule = self.env.ref("positive_reinforcement.automation_sale_order_confirmed")
+        self.assertFalse(order_rule.pr_later_available)
+        self.assertTrue(self.rating_rule.pr_later_available)
+        with self.assertRaisesRegex(ValidationError, "only rules on ratings and mailing contacts"):
+            order_rule.pr_later = True
+        with self.assertRaisesRegex(ValidationError, "created or updated"):
+            self.rating_rule.trigger = "on_unlink"
