@@ -25,7 +25,7 @@ class BaseAutomationLater(models.Model):
     transaction, as every rule of Odoo does.
     """
 
-    _inherit = "base.automation"
+    _inherit = "base.automation"  # pylint: disable=consider-merging-classes-inherited
 
     pr_later = fields.Boolean(
         string="Run Moments Later",
@@ -34,7 +34,7 @@ class BaseAutomationLater(models.Model):
         "or employee waits. Available for ratings and mailing contacts: the addon notes the ratings "
         "customers give and the contacts created or whose mailing lists change.",
     )
-    pr_later_available = fields.Boolean(compute="_compute_pr_later_available")
+    pr_later_available = fields.Boolean(string="Can Run Moments Later", compute="_compute_pr_later_available")
 
     @api.depends("model_id")
     def _compute_pr_later_available(self):

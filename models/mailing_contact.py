@@ -4,7 +4,6 @@ from odoo.tools import SQL
 from .base_automation_later import LATER_FIELD
 from .pr_i18n import _lt
 
-
 # Subscribing a contact to lists, or taking them off.
 SUBSCRIPTION_FIELDS = {"list_ids", "subscription_ids"}
 
