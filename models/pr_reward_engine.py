@@ -33,6 +33,7 @@ class EventBatch:
         valid = self._check_events(events)
         rules = self._read_rules(valid)
         self._read_usage(rules, valid)
+        self.paid_orders = self._read_paid_orders(valid)
         decisions, movements, outcomes = [], [], defaultdict(list)
         for event in sorted(valid, key=lambda e: (e["date"], e["id"])):
             for rule in rules.get(event["behavior_id"], ()):
@@ -72,6 +73,33 @@ class EventBatch:
             )
         )
         return self.env.cr.dictfetchall()
+
+    def _read_paid_orders(self, events):
+        """The ids of the events' sales orders that a paid invoice already settled.
+
+        An order may be paid before its events are processed (an online payment confirms, invoices and
+        pays it at once): the ledger's cron found no points to release then, so they are available at once.
+        """
+        order_ids = list({e["source_id"] for e in events if e["source_model"] == "sale.order" and e["source_id"]})
+        if not order_ids or all(company["release_on"] != "payment" for company in self.companies.values()):
+            return set()
+        self.env["account.move"].flush_model(["move_type", "state", "payment_state"])
+        self.env["account.move.line"].flush_model(["move_id"])
+        self.env["sale.order.line"].flush_model(["order_id", "invoice_lines"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT sol.order_id FROM sale_order_line sol
+                  JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+                  JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                  JOIN account_move m ON m.id = aml.move_id
+                 WHERE sol.order_id = ANY(%s) AND m.move_type = 'out_invoice' AND m.state = 'posted'
+                   AND m.payment_state IN ('paid', 'in_payment')
+                """,
+                order_ids,
+            )
+        )
+        return {row[0] for row in rows}
 
     def _check_events(self, events):
         latest = self.now + FUTURE_TOLERANCE
@@ -304,7 +332,8 @@ class EventBatch:
         }
         if rule["release"] == "policy":
             company = self.companies[event["company_id"]]
-            if company["release_on"] == "payment":
+            paid = event["source_model"] == "sale.order" and event["source_id"] in self.paid_orders
+            if company["release_on"] == "payment" and not paid:
                 movement["pending"] = True
             else:
                 movement["release_date"] = event["day"] + timedelta(days=company["pending_days"])

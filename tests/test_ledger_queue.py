@@ -61,6 +61,18 @@ class TestLedgerQueue(PositiveReinforcementCase):
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
         self.assertEqual(self.Queue._pr_settle_queue(), 0)
 
+    def test_an_order_paid_before_its_points_are_processed_gets_them_at_once(self):
+        # An online payment confirms, invoices and pays an order at once: the ledger's cron may come first.
+        order = self.sale_order(self.alice, {"product_id": self.product.id, "product_uom_qty": 2}, confirm=False)
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.pay(invoice)
+        self.settle()
+        self.assertBalances(self.alice, 0, pending=0)  # nothing recorded yet, nothing to release
+        self.process()
+        self.assertBalances(self.alice, 200, pending=0, lifetime=200)
+
     def test_a_credit_note_noted_twice_while_waiting_waits_once_and_takes_back_once(self):
         invoice = self.invoice()
         self.pay(invoice)
