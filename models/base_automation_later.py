@@ -17,9 +17,10 @@ LATER_TRIGGERS = tuple(sorted(set(CREATE_TRIGGERS + WRITE_TRIGGERS)))
 class BaseAutomationLater(models.Model):
     """Automated rules run moments after the customer's transaction.
 
-    A rating is a click of a few milliseconds, a newsletter subscription barely more: recording a
-    behaviour there, one statement, would make them a tenth slower or more. On those models the addon
-    notes the records in the statement that writes them (a column, no query of its own), and a rule
+    Confirming an order, rating or subscribing to a newsletter are what staff and customers do many
+    times a day, in a few milliseconds: evaluating a rule's filters and recording its behaviours there
+    makes them a tenth slower or more. On those models the addon notes the records in the statement
+    that writes them (a column, no query of its own), and a rule
     marked *Run Moments Later* runs on them from the cron *record customer behaviours moments later*,
     every minute, its filter and actions as administrators set them. A rule not so marked runs in the
     transaction, as every rule of Odoo does.
@@ -31,8 +32,8 @@ class BaseAutomationLater(models.Model):
         string="Run Moments Later",
         help="Run this rule within the minute after the record is saved, by the scheduled action "
         "'Positive Reinforcement: run automated rules moments later', rather than while the customer "
-        "or employee waits. Available for ratings and mailing contacts: the addon notes the ratings "
-        "customers give and the contacts created or whose mailing lists change.",
+        "or employee waits. Available for sales orders, ratings and mailing contacts: the addon notes the "
+        "orders confirmed, the ratings customers give and the contacts created or whose mailing lists change.",
     )
     pr_later_available = fields.Boolean(string="Can Run Moments Later", compute="_compute_pr_later_available")
 
@@ -47,8 +48,8 @@ class BaseAutomationLater(models.Model):
             if not rule.pr_later_available:
                 raise ValidationError(
                     self.env._(
-                        "The automated rule '%(rule)s' cannot run moments later: only rules on ratings and "
-                        "mailing contacts can.",
+                        "The automated rule '%(rule)s' cannot run moments later: only rules on sales orders, "
+                        "ratings and mailing contacts can.",
                         rule=rule.name,
                     )
                 )

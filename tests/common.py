@@ -63,12 +63,14 @@ class PositiveReinforcementCase(TransactionCase):
         return self.Ledger._post_movements([{"partner_id": partner.id, "points": points, "kind": kind, **values}])
 
     def sale_order(self, partner, *lines, confirm=True, date=None, **values):
-        """A sales order of ``partner`` with a line for each of ``lines`` (line values), confirmed, then dated ``date``."""
+        """A sales order of ``partner`` with a line for each of ``lines`` (line values), confirmed (its rule run, as
+        the cron does moments later), then dated ``date``."""
         order = self.env["sale.order"].create(
             {"partner_id": partner.id, "order_line": [Command.create(line) for line in lines], **values}
         )
         if confirm:
             order.action_confirm()
+            self.run_later()  # the rule of confirmed orders, moments later
         if date is not None:
             order.date_order = date
         return order
@@ -77,7 +79,9 @@ class PositiveReinforcementCase(TransactionCase):
         return self.Event.create({"partner_id": partner.id, "behavior_id": behavior.id, **values})
 
     def process(self, events=None):
-        events = events if events is not None else self.Event.search([("state", "=", "pending")])
+        if events is None:
+            self.run_later()
+            events = self.Event.search([("state", "=", "pending")])
         events._pr_process()
         events.invalidate_recordset()
         return events
@@ -91,7 +95,6 @@ class PositiveReinforcementCase(TransactionCase):
     def run_later(self):
         """What the cron does within the minute after a rating or a subscription (``base_automation_later.py``)."""
         self.env["base.automation"]._pr_run_later()
-        self.env.invalidate_all()
 
     def member(self, partner):
         return self.env["pr.member"].search(

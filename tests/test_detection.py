@@ -46,6 +46,7 @@ class TestDetection(PositiveReinforcementCase):
         draft.action_cancel()
         draft.action_draft()
         draft.action_confirm()  # confirmed twice: counted once
+        self.run_later()
         self.assertEqual(len(self.events_of(self.bob).filtered(lambda e: e.behavior_id == self.b_purchase)), 1)
 
     def test_flags_set_after_orders_were_confirmed_count_at_once(self):

@@ -207,14 +207,13 @@ class HotPathCase(PositiveReinforcementCase):
 class TestHotPathQueries(HotPathCase):
     def test_queries_per_document_with_the_rules(self):
         # Against the same paths with the addon's automated rules archived (below), a rule costs its
-        # document: confirm 2 (the filters of the four behaviours, the customer's commercial entity and
-        # the open referrals of the customer in one query; the events' insert carrying the cron's
-        # trigger), a payment 2 (the invoice noted for the ledger's cron with its trigger, the referral
-        # qualification) and a credit note 1 (noted for the cron). A rating and a subscription cost nothing:
-        # their rules run moments later, on the records their own statements noted (base_automation_later.py).
+        # document: a payment 2 (the invoice noted for the ledger's cron with its trigger, the referral
+        # qualification) and a credit note 1 (noted for the cron). Confirming an order, a rating and a
+        # subscription cost nothing: their rules run moments later, on the records their own statements
+        # noted (base_automation_later.py).
         self.check_paths(
             {
-                "confirm": 37,
+                "confirm": 35,
                 "post": 62,
                 "pay": 166,
                 "refund": 62,

@@ -276,6 +276,7 @@ class TestReferralJourney(HttpCase):
             }
         )
         order.action_confirm()
+        self.env["base.automation"]._pr_run_later()  # the rule of confirmed orders, moments later
         self.assertEqual(referral.state, "rewarded")
         referral.event_id._pr_process()
         self.assertEqual(referrer.pr_points_available, 300)

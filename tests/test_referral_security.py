@@ -71,6 +71,7 @@ class TestReferralAttribution(RefusalMixin, PositiveReinforcementCase):
             )
         )
         order.action_confirm()
+        self.run_later()
         return order
 
     def test_a_salesperson_outside_the_addon_cannot_name_a_referrer(self):
@@ -262,6 +263,7 @@ class TestReferralInviteAndReport(RefusalMixin, PositiveReinforcementCase):
                 )
             )
             order.action_confirm()
+            self.run_later()
             self.env["pr.metric"]._pr_refresh(company)  # the report reads the Customer Metrics
         self.env.flush_all()
         Report = self.env["pr.referral.report"]

@@ -7,7 +7,7 @@ from .common import PositiveReinforcementCase
 
 @tagged("post_install", "-at_install")
 class TestRunLater(PositiveReinforcementCase):
-    """Ratings and subscriptions are recorded within the minute after the customer's click, by a cron."""
+    """Confirmed orders, ratings and subscriptions are recorded within the minute after the click, by a cron."""
 
     @classmethod
     def setUpClass(cls):
@@ -58,6 +58,23 @@ class TestRunLater(PositiveReinforcementCase):
         self.run_later()
         self.assertEqual(len(self.Event.search([("partner_id", "in", (self.alice | self.bob).ids)])), 2)
 
+    def test_a_confirmed_order_is_recorded_moments_later_and_a_cancelled_one_not_at_all(self):
+        product = self.env["product.product"].create({"name": "Beans", "list_price": 100.0, "type": "consu"})
+        orders = self.env["sale.order"].create(
+            [
+                {"partner_id": partner.id, "order_line": [Command.create({"product_id": product.id})]}
+                for partner in (self.alice, self.bob)
+            ]
+        )
+        orders.action_confirm()
+        self.assertEqual(orders.mapped("pr_to_record"), [True, True], "noted by the statement that confirms them")
+        self.assertFalse(self.behaviours_of(self.alice), "nothing while the salesperson waits")
+        orders[1]._action_cancel()  # cancelled within the minute: the rule's filter reads it as it is
+        self.run_later()
+        self.assertEqual(self.behaviours_of(self.alice), self.b_first | self.b_purchase)
+        self.assertFalse(self.behaviours_of(self.bob))
+        self.assertFalse(orders[0].pr_to_record)
+
     def test_a_rule_an_administrator_takes_off_later_runs_in_the_transaction_again(self):
         self.rating_rule.pr_later = False
         self.rate(self.alice)
@@ -97,11 +114,11 @@ class TestRunLater(PositiveReinforcementCase):
         self.assertEqual(self.behaviours_of(self.alice), self.b_newsletter)
         self.assertEqual((broken.pr_to_record, fine.pr_to_record), (True, False))
 
-    def test_only_rules_of_ratings_and_contacts_on_creation_or_update_run_later(self):
-        order_rule = self.env.ref("positive_reinforcement.automation_sale_order_confirmed")
-        self.assertFalse(order_rule.pr_later_available)
+    def test_only_rules_of_orders_ratings_and_contacts_on_creation_or_update_run_later(self):
+        lead_rule = self.env.ref("positive_reinforcement.automation_lead_won")
+        self.assertFalse(lead_rule.pr_later_available)
         self.assertTrue(self.rating_rule.pr_later_available)
-        with self.assertRaisesRegex(ValidationError, "only rules on ratings and mailing contacts"):
-            order_rule.pr_later = True
+        with self.assertRaisesRegex(ValidationError, "only rules on sales orders, ratings and mailing contacts"):
+            lead_rule.pr_later = True
         with self.assertRaisesRegex(ValidationError, "created or updated"):
             self.rating_rule.trigger = "on_unlink"

@@ -52,7 +52,8 @@ class TestBackOfficeTours(HttpCase):
             f"/odoo/action-sale.action_quotations_with_onboarding/{order.id}", "pr_confirm_order", login="admin"
         )
         self.assertEqual(order.state, "sale")
-        # The scheduler processes the behaviour the confirmation recorded.
+        # The scheduler runs the rule of confirmed orders moments later, then processes what it recorded.
+        self.env["base.automation"]._pr_run_later()
         self.env["pr.event"].search([("state", "=", "pending")])._pr_process()
         with screenshot_at_end("customer_loyalty_en") as shot:
             self.start_tour(f"/odoo/contacts/{customer.id}", "pr_see_points", login="admin")

@@ -1,11 +1,11 @@
 from odoo.tools import SQL
 
-LATER = ("automation_rating_positive", "automation_newsletter_subscribed")
+LATER = ("automation_sale_order_confirmed", "automation_rating_positive", "automation_newsletter_subscribed")
 
 
 def migrate(cr, version):
-    """The shipped rules of ratings and newsletter subscriptions run moments later, out of the customer's
-    transaction (``base_automation_later.py``): a rating or a subscription is as quick as without the addon."""
+    """The shipped rules of confirmed orders, ratings and newsletter subscriptions run moments later, out of
+    the transaction of whoever confirms, rates or subscribes (``base_automation_later.py``)."""
     if not version:
         return
     cr.execute(
