@@ -20,10 +20,9 @@ class BaseAutomationLater(models.Model):
     Confirming an order, rating or subscribing to a newsletter are what staff and customers do many
     times a day, in a few milliseconds: evaluating a rule's filters and recording its behaviours there
     makes them a tenth slower or more. On those models the addon notes the records in the statement
-    that writes them (a column, no query of its own), and a rule
-    marked *Run Moments Later* runs on them from the cron *record customer behaviours moments later*,
-    every minute, its filter and actions as administrators set them. A rule not so marked runs in the
-    transaction, as every rule of Odoo does.
+    that writes them (a column, no query of its own), and a rule marked *Run Moments Later* runs on
+    them from the cron *run automated rules moments later*, every minute, its filter and actions as
+    administrators set them. A rule not so marked runs in the transaction, as every rule of Odoo does.
     """
 
     _inherit = "base.automation"  # pylint: disable=consider-merging-classes-inherited
@@ -40,7 +39,7 @@ class BaseAutomationLater(models.Model):
     @api.depends("model_id")
     def _compute_pr_later_available(self):
         for rule in self:
-            rule.pr_later_available = bool(rule.model_name) and LATER_FIELD in self.env[rule.model_name]._fields
+            rule.pr_later_available = rule.model_name in self.env and LATER_FIELD in self.env[rule.model_name]._fields
 
     @api.constrains("pr_later", "model_id", "trigger")
     def _check_pr_later(self):
@@ -63,10 +62,11 @@ class BaseAutomationLater(models.Model):
                 )
 
     @api.model
-    def _cron_pr_run_later(self, batch_size=500):
+    def _cron_pr_run_later(self, batch_size=200):
         cron = self.env["ir.cron"]
         while done := self._pr_run_later(limit=batch_size):
-            if not cron._commit_progress(done):
+            # A batch not full: nothing more waits (but records that failed, for the next run).
+            if not cron._commit_progress(done) or done < batch_size:
                 break
 
     @api.model
@@ -74,24 +74,34 @@ class BaseAutomationLater(models.Model):
         """Run the rules marked *Run Moments Later* on the records waiting for them, oldest first, up to
         ``limit`` of each model; returns how many records were done.
 
-        A batch that fails is run again record by record: a record that fails keeps waiting (the log
-        says why) and the others are done.
+        The records are taken first, in one statement that also clears their mark: records that
+        another transaction holds are left for the next run, and the records taken are held until
+        the rules have run (someone saving one of them meanwhile waits that long, not more). A batch
+        that fails is run again record by record: a record that fails keeps waiting (the log says
+        why) and the others are done.
         """
         self.env.flush_all()
         done = 0
         for model_name in self._pr_later_models():
             Model = self.env[model_name].sudo()
+            table, mark = SQL.identifier(Model._table), SQL.identifier(LATER_FIELD)
             rows = self.env.execute_query(
                 SQL(
-                    "SELECT id FROM %s WHERE %s ORDER BY id %s",
-                    SQL.identifier(Model._table),
-                    SQL.identifier(LATER_FIELD),
-                    SQL("LIMIT %s", limit) if limit else SQL(),
+                    """
+                    UPDATE %(table)s SET %(mark)s = NULL WHERE id IN (
+                        SELECT id FROM %(table)s WHERE %(mark)s ORDER BY id %(limit)s FOR UPDATE SKIP LOCKED
+                    ) RETURNING id
+                    """,
+                    table=table,
+                    mark=mark,
+                    limit=SQL("LIMIT %s", limit) if limit else SQL(),
                 )
             )
-            records = Model.browse([row[0] for row in rows])
+            Model.invalidate_model([LATER_FIELD])
+            records = Model.browse(sorted(row[0] for row in rows))
             if not records:
                 continue
+            failed = Model.browse()
             try:
                 with self.env.cr.savepoint():
                     self._pr_run_later_on(records)
@@ -102,17 +112,11 @@ class BaseAutomationLater(models.Model):
                             self._pr_run_later_on(record)
                     except Exception:
                         _logger.exception("The automated rules run moments later failed on %s", record)
-                        records -= record
-            self.env.execute_query(
-                SQL(
-                    "UPDATE %s SET %s = NULL WHERE id = ANY(%s)",
-                    SQL.identifier(Model._table),
-                    SQL.identifier(LATER_FIELD),
-                    records.ids,
-                )
-            )
-            Model.invalidate_model([LATER_FIELD])
-            done += len(records)
+                        failed |= record
+            if failed:
+                self.env.execute_query(SQL("UPDATE %s SET %s = TRUE WHERE id = ANY(%s)", table, mark, failed.ids))
+                Model.invalidate_model([LATER_FIELD])
+            done += len(records - failed)
         return done
 
     def _pr_run_later_on(self, records):
