@@ -1,5 +1,7 @@
 import logging
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -85,18 +87,25 @@ class BaseAutomationLater(models.Model):
         for model_name in self._pr_later_models():
             Model = self.env[model_name].sudo()
             table, mark = SQL.identifier(Model._table), SQL.identifier(LATER_FIELD)
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    UPDATE %(table)s SET %(mark)s = NULL WHERE id IN (
-                        SELECT id FROM %(table)s WHERE %(mark)s ORDER BY id %(limit)s FOR UPDATE SKIP LOCKED
-                    ) RETURNING id
-                    """,
-                    table=table,
-                    mark=mark,
-                    limit=SQL("LIMIT %s", limit) if limit else SQL(),
-                )
-            )
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    rows = self.env.execute_query(
+                        SQL(
+                            """
+                            UPDATE %(table)s SET %(mark)s = NULL WHERE id IN (
+                                SELECT id FROM %(table)s WHERE %(mark)s ORDER BY id %(limit)s
+                                   FOR UPDATE SKIP LOCKED
+                            ) RETURNING id
+                            """,
+                            table=table,
+                            mark=mark,
+                            limit=SQL("LIMIT %s", limit) if limit else SQL(),
+                        )
+                    )
+            except SerializationFailure:
+                # Saved and committed by someone else since this transaction began: the next run takes them.
+                _logger.info("Records of %s being saved elsewhere wait for the next run", model_name)
+                continue
             Model.invalidate_model([LATER_FIELD])
             records = Model.browse(sorted(row[0] for row in rows))
             if not records:
