@@ -60,6 +60,24 @@ class TestBackOfficeTours(HttpCase):
         self.assertEqual(customer.pr_points_available, 77)
         self.assertGreater(shot.stat().st_size, 10000, "a real screenshot")
 
+    def test_an_administrator_runs_the_order_rule_in_the_transaction_again(self):
+        rule = self.env.ref("positive_reinforcement.automation_sale_order_confirmed")
+        self.assertTrue(rule.pr_later)
+        with screenshot_at_end("automation_rule_later_en") as shot:
+            self.start_tour(
+                f"/odoo/action-base_automation.base_automation_act/{rule.id}", "pr_rule_runs_at_once", login="admin"
+            )
+        self.assertGreater(shot.stat().st_size, 10000, "a real screenshot")
+        self.assertFalse(rule.pr_later)
+        customer = self.env["res.partner"].create({"name": "Tour Customer", "email": "tour.customer@example.com"})
+        product = self.env["product.product"].create({"name": "Tour beans", "list_price": 30.0})
+        order = self.env["sale.order"].create(
+            {"partner_id": customer.id, "order_line": [Command.create({"product_id": product.id})]}
+        )
+        order.action_confirm()
+        events = self.env["pr.event"].search([("source_model", "=", "sale.order"), ("source_id", "=", order.id)])
+        self.assertEqual(len(events), 2, "a purchase and a first purchase, while the salesperson waits")
+
 
 @tagged("post_install", "-at_install")
 class TestIndonesianTours(HttpCase):

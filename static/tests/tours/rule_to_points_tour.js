@@ -29,3 +29,18 @@ registry.category("web_tour.tours").add("pr_see_points", {
         { content: "The lifetime points count them too", trigger: ".o_field_widget[name=pr_points_lifetime]:contains(77)" },
     ],
 });
+
+// An administrator makes the rule of confirmed orders run in the transaction again.
+registry.category("web_tour.tours").add("pr_rule_runs_at_once", {
+    steps: () => [
+        {
+            content: "The rule runs moments later, as shipped",
+            trigger: ".o_form_view .o_field_widget[name=pr_later] input:checked",
+            run: "click",
+        },
+        {
+            content: "Now it does not, saved at once as Odoo's toggles are",
+            trigger: ".o_form_saved .o_field_widget[name=pr_later] input:not(:checked)",
+        },
+    ],
+});
