@@ -211,6 +211,7 @@ class TestHotPathQueries(HotPathCase):
         # qualification) and a credit note 1 (noted for the cron). Confirming an order, a rating and a
         # subscription cost nothing: their rules run moments later, on the records their own statements
         # noted (base_automation_later.py).
+        last_event = self.Event.search([], order="id desc", limit=1).id
         self.check_paths(
             {
                 "confirm": 35,
@@ -227,6 +228,15 @@ class TestHotPathQueries(HotPathCase):
                 "contact_write": 14,
             }
         )
+        # Moments later, the rules run on what the paths noted: every order confirmed, the ratings, the
+        # subscriptions.
+        self.run_later()
+        events = self.Event.search([("id", ">", last_event)])
+        orders = self.env["sale.order"].search([("state", "=", "sale"), ("partner_id", "in", self.customers.ids)])
+        purchases = events.filtered(lambda e: e.behavior_id == self.b_purchase)
+        self.assertEqual(set(purchases.mapped("source_id")) & set(orders.ids), set(orders.ids))
+        self.assertEqual(events.filtered(lambda e: e.behavior_id == self.b_review).partner_id, self.alice | self.bob)
+        self.assertTrue(events.filtered(lambda e: e.behavior_id == self.b_newsletter))
 
 
 @tagged("post_install", "-at_install")
