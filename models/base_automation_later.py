@@ -1,4 +1,5 @@
 import logging
+from functools import partial
 
 from psycopg2.errors import SerializationFailure
 
@@ -7,6 +8,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.base_automation.models.base_automation import CREATE_TRIGGERS, WRITE_TRIGGERS
+
+from .pr_retry import failed_alone
 
 _logger = logging.getLogger(__name__)
 
@@ -110,25 +113,23 @@ class BaseAutomationLater(models.Model):
             records = Model.browse(sorted(row[0] for row in rows))
             if not records:
                 continue
-            failed = Model.browse()
-            try:
-                with self.env.cr.savepoint():
-                    self._pr_run_later_on(records)
-            except Exception:  # noqa: BLE001 - each record alone, below, says which one fails
-                for record in records:
-                    try:
-                        with self.env.cr.savepoint():
-                            self._pr_run_later_on(record)
-                    except Exception:
-                        _logger.exception("The automated rules run moments later failed on %s", record)
-                        failed |= record
+            failed = Model.browse(
+                failed_alone(
+                    self.env.cr,
+                    records.ids,
+                    partial(self._pr_run_later_on, Model),
+                    _logger,
+                    f"The automated rules run moments later failed on {model_name} %s",
+                )
+            )
             if failed:
                 self.env.execute_query(SQL("UPDATE %s SET %s = TRUE WHERE id = ANY(%s)", table, mark, failed.ids))
                 Model.invalidate_model([LATER_FIELD])
             done += len(records - failed)
         return done
 
-    def _pr_run_later_on(self, records):
+    def _pr_run_later_on(self, model, ids):
+        records = model.browse(ids)
         if hasattr(records, "_pr_later"):
             records._pr_later()
         for rule in self.browse(self._pr_automation_ids(records._name, LATER_TRIGGERS, True)):

@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .idempotency import bulk_insert_query
+from .pr_retry import failed_alone
 
 _logger = logging.getLogger(__name__)
 
@@ -101,18 +102,15 @@ class PrLedgerQueue(models.Model):
         )
         if not rows:
             return 0
-        try:
-            with self.env.cr.savepoint():
-                self._pr_settle(rows)
-        except Exception:  # noqa: BLE001 - each document alone, below, says which one fails
-            for row in rows:
-                try:
-                    with self.env.cr.savepoint():
-                        self._pr_settle([row])
-                except Exception:
-                    _logger.exception("The ledger could not settle %s of account.move %s", row[1], row[2])
-                    self.env.cr.execute(SQL("UPDATE pr_ledger_queue SET attempts = attempts + 1 WHERE id = %s", row[0]))
-                    rows = [other for other in rows if other[0] != row[0]]
+        failed = failed_alone(
+            self.env.cr, rows, self._pr_settle, _logger, "The ledger could not settle (row, kind, account.move) %s"
+        )
+        if failed:
+            failed_ids = [row[0] for row in failed]
+            self.env.cr.execute(
+                SQL("UPDATE pr_ledger_queue SET attempts = attempts + 1 WHERE id = ANY(%s)", failed_ids)
+            )
+            rows = [row for row in rows if row[0] not in failed_ids]
         self.env.cr.execute(SQL("DELETE FROM pr_ledger_queue WHERE id = ANY(%s)", [row[0] for row in rows]))
         return len(rows) or 1
 

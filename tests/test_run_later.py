@@ -110,7 +110,7 @@ class TestRunLater(PositiveReinforcementCase):
         fine = self.subscribe("Alice", "alice@example.com")
         with self.assertLogs("odoo.addons.positive_reinforcement.models.base_automation_later", "ERROR") as logs:
             self.run_later()
-        self.assertIn(f"mailing.contact({broken.id},)", logs.output[0])
+        self.assertIn(f"failed on mailing.contact {broken.id}", logs.output[0])
         self.assertEqual(self.behaviours_of(self.alice), self.b_newsletter)
         self.assertEqual((broken.pr_to_record, fine.pr_to_record), (True, False))
 
