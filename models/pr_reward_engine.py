@@ -45,6 +45,7 @@ class EventBatch:
                         decision["movement"] = len(movements)
                         movements.append(self._movement(event, rule, decision["points"]))
         entry_ids = self.env["pr.ledger.entry"].sudo()._post_movements(movements).ids
+        self._queue_earlier_refunds(movements)
         for decision in decisions:
             if "movement" in decision:
                 decision["entry_id"] = entry_ids[decision["movement"]]
@@ -100,6 +101,30 @@ class EventBatch:
             )
         )
         return {row[0] for row in rows}
+
+    def _queue_earlier_refunds(self, movements):
+        """Credit notes already posted for the orders just rewarded are settled again, moments later.
+
+        Their settlement found nothing to take back when it ran before the orders' events were
+        processed; settling them again takes back what each rule says, never twice.
+        """
+        order_ids = list({m["source_id"] for m in movements if m["source_model"] == "sale.order"})
+        if not order_ids:
+            return
+        refunds = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("move_type", "=", "out_refund"),
+                    ("state", "=", "posted"),
+                    "|",
+                    ("invoice_line_ids.sale_line_ids.order_id", "in", order_ids),
+                    ("reversed_entry_id.invoice_line_ids.sale_line_ids.order_id", "in", order_ids),
+                ]
+            )
+        )
+        self.env["pr.ledger.queue"]._pr_queue("claw_back", refunds)
 
     def _check_events(self, events):
         latest = self.now + FUTURE_TOLERANCE

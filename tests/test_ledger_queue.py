@@ -73,6 +73,21 @@ class TestLedgerQueue(PositiveReinforcementCase):
         self.process()
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
 
+    def test_an_order_refunded_before_its_points_are_processed_gives_them_back(self):
+        order = self.sale_order(self.alice, {"product_id": self.product.id, "product_uom_qty": 2}, confirm=False)
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.pay(invoice)
+        refund = invoice._reverse_moves([{"ref": "Return"}])
+        refund.write({"invoice_line_ids": [Command.update(refund.invoice_line_ids.id, {"quantity": 1})]})
+        refund.action_post()
+        self.settle()  # before the order's events: nothing to release, nothing to take back
+        self.process()
+        self.assertBalances(self.alice, 200, pending=0, lifetime=200)
+        self.settle()  # the credit note, noted again by the processing
+        self.assertBalances(self.alice, 100, pending=0, lifetime=100)
+
     def test_a_credit_note_noted_twice_while_waiting_waits_once_and_takes_back_once(self):
         invoice = self.invoice()
         self.pay(invoice)
