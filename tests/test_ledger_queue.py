@@ -61,25 +61,24 @@ class TestLedgerQueue(PositiveReinforcementCase):
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
         self.assertEqual(self.Queue._pr_settle_queue(), 0)
 
-    def test_an_order_paid_before_its_points_are_processed_gets_them_at_once(self):
-        # An online payment confirms, invoices and pays an order at once: the ledger's cron may come first.
+    def paid_before_recorded(self):
+        """An order confirmed, invoiced and paid in one go, as an online payment does, before its rule has run."""
         order = self.sale_order(self.alice, {"product_id": self.product.id, "product_uom_qty": 2}, confirm=False)
         order.action_confirm()
         invoice = order._create_invoices()
         invoice.action_post()
         self.pay(invoice)
-        self.settle()
+        return invoice
+
+    def test_an_order_paid_before_its_points_are_processed_gets_them_at_once(self):
+        self.paid_before_recorded()
+        self.settle()  # the ledger's cron may come first
         self.assertBalances(self.alice, 0, pending=0)  # nothing recorded yet, nothing to release
         self.process()
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
 
     def test_an_order_refunded_before_its_points_are_processed_gives_them_back(self):
-        order = self.sale_order(self.alice, {"product_id": self.product.id, "product_uom_qty": 2}, confirm=False)
-        order.action_confirm()
-        invoice = order._create_invoices()
-        invoice.action_post()
-        self.pay(invoice)
-        refund = invoice._reverse_moves([{"ref": "Return"}])
+        refund = self.paid_before_recorded()._reverse_moves([{"ref": "Return"}])
         refund.write({"invoice_line_ids": [Command.update(refund.invoice_line_ids.id, {"quantity": 1})]})
         refund.action_post()
         self.settle()  # before the order's events: nothing to release, nothing to take back
