@@ -357,9 +357,10 @@ class EventBatch:
         }
         if rule["release"] == "policy":
             company = self.companies[event["company_id"]]
-            paid = event["source_model"] == "sale.order" and event["source_id"] in self.paid_orders
-            if company["release_on"] == "payment" and not paid:
-                movement["pending"] = True
+            if company["release_on"] == "payment":
+                # Available at once when a paid invoice already settled the order, as its payment would have.
+                paid = event["source_model"] == "sale.order" and event["source_id"] in self.paid_orders
+                movement["pending"] = not paid
             else:
                 movement["release_date"] = event["day"] + timedelta(days=company["pending_days"])
         return movement
