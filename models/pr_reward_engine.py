@@ -359,8 +359,10 @@ class EventBatch:
             company = self.companies[event["company_id"]]
             if company["release_on"] == "payment":
                 # Available at once when a paid invoice already settled the order, as its payment would have.
-                paid = event["source_model"] == "sale.order" and event["source_id"] in self.paid_orders
-                movement["pending"] = not paid
+                if event["source_model"] == "sale.order" and event["source_id"] in self.paid_orders:
+                    movement["release_date"] = event["day"]
+                else:
+                    movement["pending"] = True
             else:
                 movement["release_date"] = event["day"] + timedelta(days=company["pending_days"])
         return movement
