@@ -5,6 +5,7 @@ from . import res_config_settings_news
 from . import pr_source_mixin
 from . import pr_segment_mixin
 from . import pr_referred_mixin
+from . import pr_later_mixin
 from . import pr_tier
 from . import pr_member
 from . import pr_member_scores

@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .base_automation_later import LATER_FIELD
 from .pr_i18n import _lt
 
 # Subscribing a contact to lists, or taking them off.
@@ -16,20 +15,19 @@ class MailingContact(models.Model):
     (``base_automation_later.py``), as it would have in the transaction.
     """
 
-    _inherit = "mailing.contact"
-
-    pr_to_record = fields.Boolean(
-        string="Waiting for Positive Reinforcement", readonly=True, copy=False, index="btree_not_null"
-    )
+    _name = "mailing.contact"
+    _inherit = ["mailing.contact", "pr.later.mixin"]
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._pr_check_later(vals_list)
         # Every new contact: the lists given by the context's defaults are only known inside create.
-        return super().create([{**vals, LATER_FIELD: True} for vals in vals_list])
+        return super().create([self._pr_later_mark(vals) for vals in vals_list])
 
     def write(self, vals):
+        self._pr_check_later([vals])
         if SUBSCRIPTION_FIELDS & vals.keys():
-            vals = {**vals, LATER_FIELD: True}
+            vals = self._pr_later_mark(vals)
         return super().write(vals)
 
     def _pr_partners(self):

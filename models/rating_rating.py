@@ -5,7 +5,6 @@ from odoo.exceptions import AccessError, MissingError
 from odoo.tools import SQL
 
 from ..pr_lib.feedback import rating_to_csat
-from .base_automation_later import LATER_FIELD
 
 # A change of any of these makes the rating someone else's words unless the customer writes it.
 RATING_FIELDS = {"rating", "consumed", "partner_id", "feedback", "res_model_id", "res_id"}
@@ -23,11 +22,9 @@ class RatingRating(models.Model):
     call never runs as superuser, so the mark cannot be forged.
     """
 
-    _inherit = "rating.rating"
+    _name = "rating.rating"
+    _inherit = ["rating.rating", "pr.later.mixin"]
 
-    pr_to_record = fields.Boolean(
-        string="Waiting for Positive Reinforcement", readonly=True, copy=False, index="btree_not_null"
-    )
     pr_customer_rated = fields.Boolean(
         string="Given by the Customer",
         readonly=True,
@@ -49,6 +46,7 @@ class RatingRating(models.Model):
         return super().write({**vals, **self._pr_marks()})
 
     def _pr_check_marker(self, vals_list):
+        self._pr_check_later(vals_list)
         if any(MARKER in vals for vals in vals_list):
             raise AccessError(
                 self.env._("Only the rating link and the portal mark a rating as given by the customer, not by hand.")
@@ -59,7 +57,7 @@ class RatingRating(models.Model):
         they did, that it waits for the cron that records their CSAT and review moments later (a
         rating is a click of a few milliseconds: the customer does not wait for the addon)."""
         customer = self._pr_from_customer()
-        return {MARKER: customer, LATER_FIELD: True} if customer else {MARKER: False}
+        return self._pr_later_mark({MARKER: True}) if customer else {MARKER: False}
 
     def _pr_later(self):
         """Run moments later (``base_automation_later.py``): the ratings the customers gave count as their CSAT."""

@@ -2,8 +2,6 @@ from odoo import api, fields, models, tools
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from .base_automation_later import LATER_FIELD
-
 
 def _first_order_sql(model, alias, query):
     """The order is confirmed and no confirmed order of its customer's commercial entity came before it."""
@@ -65,11 +63,9 @@ def _boolean_search(domain, value):
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "pr.later.mixin"]
 
-    pr_to_record = fields.Boolean(
-        string="Waiting for Positive Reinforcement", readonly=True, copy=False, index="btree_not_null"
-    )
     pr_is_first_order = fields.Boolean(
         string="First Purchase",
         compute="_compute_pr_is_first_order",
@@ -82,11 +78,24 @@ class SaleOrder(models.Model):
     pr_has_renewal = fields.Boolean(string="Renewal", compute="_compute_pr_flags", search="_search_pr_has_renewal")
     pr_early_access_warning = fields.Text(string="Early Access Warning", compute="_compute_pr_early_access_warning")
 
-    def _prepare_confirmation_values(self):
-        """Confirmed orders wait, in the statement that confirms them, for the rule that records their
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._pr_check_later(vals_list)
+        return super().create(
+            [self._pr_later_mark(vals) if vals.get("state") == "sale" else vals for vals in vals_list]
+        )
+
+    def write(self, vals):
+        """Orders confirmed wait, in the statement that confirms them, for the rule that records their
         purchases moments later (``base_automation_later.py``): a salesperson confirms as quickly as
-        without the addon."""
-        return {**super()._prepare_confirmation_values(), LATER_FIELD: True}
+        without the addon. Orders confirmed already are not confirmed again."""
+        self._pr_check_later([vals])
+        confirming = self.filtered(lambda order: order.state != "sale") if vals.get("state") == "sale" else None
+        if not confirming:
+            return super().write(vals)
+        if confirming != self:
+            super(SaleOrder, self - confirming).write(vals)
+        return super(SaleOrder, confirming).write(self._pr_later_mark(vals))
 
     @api.depends("state", "partner_id.commercial_partner_id", "date_order")
     def _compute_pr_is_first_order(self):

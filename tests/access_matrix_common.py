@@ -230,6 +230,11 @@ class AccessMatrixCase(HttpCase):
                 SALES,
                 lambda env: env["sale.order"].browse(c.quotation.id).action_confirm(),
             ),
+            ("sale.order", "create"): (SALES, lambda env: env["sale.order"].create({"partner_id": c.friend.id})),
+            ("sale.order", "write"): (
+                SALES,
+                lambda env: env["sale.order"].browse(c.quotation.id).write({"client_order_ref": "Matrix"}),
+            ),
             ("sale.order", "action_pr_pay_with_points"): (
                 SALES,
                 lambda env: env["sale.order"].browse(c.quotation.id).action_pr_pay_with_points(),

@@ -75,6 +75,7 @@ class TestAccessMatrixJson2(AccessMatrixCase):
             "product.template": {"name": "J2 premium", "pr_premium": True},
             "res.company": {"name": "J2 company"},
             "res.partner": {"name": "J2 contact"},
+            "sale.order": {"partner_id": c.friend.id},
             "survey.survey": {"title": "J2 survey"},
             "survey.user_input": {"survey_id": c.survey.id},
         }
@@ -96,6 +97,7 @@ class TestAccessMatrixJson2(AccessMatrixCase):
             "loyalty.card": {"points": 3},
             "res.company": {"pr_checkout_enabled": False},
             "res.partner": {"phone": "+62 21 555 0199"},
+            "sale.order": {"client_order_ref": "J2"},
             "survey.survey": {"pr_feedback": True},
             "survey.user_input": {"pr_testimonial": True},
         }

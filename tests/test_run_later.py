@@ -1,6 +1,6 @@
 from odoo import Command
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
 
 from .common import PositiveReinforcementCase
 
@@ -67,7 +67,7 @@ class TestRunLater(PositiveReinforcementCase):
             ]
         )
         orders.action_confirm()
-        self.assertEqual(orders.mapped("pr_to_record"), [True, True], "noted by the statement that confirms them")
+        self.assertEqual(orders.pr_to_record, self.env.company, "noted by the statement that confirms them")
         self.assertFalse(self.behaviours_of(self.alice), "nothing while the salesperson waits")
         orders[1]._action_cancel()  # cancelled within the minute: the rule's filter reads it as it is
         self.run_later()
@@ -112,7 +112,62 @@ class TestRunLater(PositiveReinforcementCase):
             self.run_later()
         self.assertIn(f"failed on mailing.contact {broken.id}", logs.output[0])
         self.assertEqual(self.behaviours_of(self.alice), self.b_newsletter)
-        self.assertEqual((broken.pr_to_record, fine.pr_to_record), (True, False))
+        self.assertEqual((broken.pr_to_record, broken.pr_later_failures), (self.env.company, 1), "waits again")
+        self.assertFalse(fine.pr_to_record)
+        # Three failed runs: it waits for an administrator, who mends the rule and saves it.
+        for _run in range(2):
+            with self.assertLogs("odoo.addons.positive_reinforcement.models.base_automation_later", "ERROR"):
+                self.run_later()
+        self.run_later()  # not tried a fourth time (no error logged)
+        self.assertEqual(broken.pr_later_failures, 3)
+        self.newsletter_rule.action_server_ids.filtered(lambda a: a.name == "Refuse broken contacts").unlink()
+        self.newsletter_rule.write({"name": self.newsletter_rule.name})
+        self.assertFalse(broken.pr_later_failures)
+        self.run_later()
+        self.assertFalse(broken.pr_to_record or broken.pr_later_failures)
+
+    def test_nobody_marks_records_by_hand(self):
+        user = new_test_user(self.env, login="later_seller", groups="sales_team.group_sale_salesman")
+        order = self.env["sale.order"].with_user(user).create({"partner_id": self.alice.id})
+        for record, field, value in (
+            (order, "pr_to_record", self.env.company.id),
+            (order, "pr_later_failures", 0),
+            (self.rate(self.alice), "pr_to_record", self.env.company.id),
+            (self.subscribe("Bob", "bob@example.com"), "pr_to_record", self.env.company.id),
+        ):
+            with self.assertRaisesRegex(AccessError, "not by hand"):
+                record.write({field: value})
+        with self.assertRaisesRegex(AccessError, "not by hand"):
+            self.env["sale.order"].with_user(user).create(
+                {"partner_id": self.bob.id, "pr_to_record": self.env.company.id}
+            )
+
+    def test_orders_created_confirmed_count_and_orders_confirmed_already_do_not_again(self):
+        order = self.env["sale.order"].create(
+            {"partner_id": self.alice.id, "state": "sale", "date_order": "2026-11-01"}
+        )
+        self.assertEqual(order.pr_to_record, self.env.company, "an order imported confirmed counts, as Odoo's rule did")
+        self.run_later()
+        self.assertEqual(len(self.Event.search([("source_model", "=", "sale.order"), ("source_id", "=", order.id)])), 2)
+        order.write({"state": "sale"})
+        self.assertFalse(order.pr_to_record, "confirmed already: nothing to record again")
+
+    def test_a_rating_counts_in_the_company_it_was_given_in(self):
+        other = self.env["res.company"].create({"name": "Other roaster"})
+        visitor = self.visitor(context={"allowed_company_ids": [other.id]})
+        rating = visitor["rating.rating"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.alice.id,
+                "partner_id": self.alice.id,
+                "rating": 5,
+                "feedback": "Lovely coffee",
+                "consumed": True,
+            }
+        )
+        self.assertEqual(rating.pr_to_record, other)
+        self.run_later()
+        self.assertEqual(self.Event.search([("partner_id", "=", self.alice.id)]).company_id, other)
 
     def test_only_rules_of_orders_ratings_and_contacts_on_creation_or_update_run_later(self):
         lead_rule = self.env.ref("positive_reinforcement.automation_lead_won")
