@@ -86,18 +86,30 @@ class PrLedgerQueue(models.Model):
     def _pr_settle_queue(self, limit=None):
         """Settle the documents waiting (up to ``limit``), oldest first; returns how many were settled.
 
-        Rows that another worker holds are skipped. A batch that fails is settled again document by
-        document, so that one bad document keeps only itself waiting.
+        Rows that another worker holds are skipped, and so are the documents of orders whose rule has
+        not run yet or whose events are not processed yet: their points do not exist yet, and the next
+        run settles them. A batch that fails is settled again document by document, so that one bad
+        document keeps only itself waiting.
         """
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT id, kind, move_id FROM pr_ledger_queue WHERE attempts < %s
-                 ORDER BY id %s FOR UPDATE SKIP LOCKED
+                SELECT q.id, q.kind, q.move_id FROM pr_ledger_queue q
+                 WHERE q.attempts < %(max)s AND NOT EXISTS (
+                        SELECT 1 FROM account_move m
+                          JOIN account_move_line aml ON aml.move_id IN (m.id, m.reversed_entry_id)
+                          JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = aml.id
+                          JOIN sale_order_line sol ON sol.id = rel.order_line_id
+                          JOIN sale_order so ON so.id = sol.order_id
+                         WHERE m.id = q.move_id
+                           AND (so.pr_to_record IS NOT NULL OR EXISTS (
+                                SELECT 1 FROM pr_event e
+                                 WHERE e.state = 'pending' AND e.source_model = 'sale.order' AND e.source_id = so.id)))
+                 ORDER BY q.id %(limit)s FOR UPDATE OF q SKIP LOCKED
                 """,
-                MAX_ATTEMPTS,
-                SQL("LIMIT %s", limit) if limit else SQL(),
+                max=MAX_ATTEMPTS,
+                limit=SQL("LIMIT %s", limit) if limit else SQL(),
             )
         )
         if not rows:

@@ -72,20 +72,24 @@ class TestLedgerQueue(PositiveReinforcementCase):
 
     def test_an_order_paid_before_its_points_are_processed_gets_them_at_once(self):
         self.company.pr_pending_days = 30  # not for points released on payment: the payment came
-        self.paid_before_recorded()
+        invoice = self.paid_before_recorded()
         self.settle()  # the ledger's cron may come first
         self.assertBalances(self.alice, 0, pending=0)  # nothing recorded yet, nothing to release
+        self.assertTrue(self.Queue.search([("move_id", "=", invoice.id)]), "the invoice waits for the order's points")
         self.process()
+        self.assertBalances(self.alice, 200, pending=0, lifetime=200)
+        self.settle()
+        self.assertFalse(self.Queue.search([("move_id", "=", invoice.id)]))
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
 
     def test_an_order_refunded_before_its_points_are_processed_gives_them_back(self):
         refund = self.paid_before_recorded()._reverse_moves([{"ref": "Return"}])
         refund.write({"invoice_line_ids": [Command.update(refund.invoice_line_ids.id, {"quantity": 1})]})
         refund.action_post()
-        self.settle()  # before the order's events: nothing to release, nothing to take back
+        self.settle()  # before the order's events: nothing to release, nothing to take back (it waits)
         self.process()
         self.assertBalances(self.alice, 200, pending=0, lifetime=200)
-        self.settle()  # the credit note, noted again by the processing
+        self.settle()  # the invoice and the credit note, waiting or noted again by the processing
         self.assertBalances(self.alice, 100, pending=0, lifetime=100)
 
     def test_a_credit_note_noted_twice_while_waiting_waits_once_and_takes_back_once(self):
