@@ -186,8 +186,5 @@ class BaseAutomationLater(models.Model):
 
     @api.model
     def _pr_later_models(self):
-        return [
-            name
-            for name, model in self.env.registry.items()
-            if not model._abstract and model._auto and LATER_FIELD in model._fields
-        ]
+        registry = self.env.registry
+        return [name for name in registry.descendants(["pr.later.mixin"], "_inherit") if not registry[name]._abstract]

@@ -57,6 +57,8 @@ class PrEvent(models.Model):
         "(company_id, idempotency_key)", "This behaviour was already recorded (same document or external id)."
     )
     _pending_idx = models.Index("(date, id) WHERE state = 'pending'")
+    # The ledger's cron asks whether a document's orders still have events waiting (pr_ledger_queue.py).
+    _pending_source_idx = models.Index("(source_model, source_id) WHERE state = 'pending'")
 
     def _compute_points(self):
         granted = dict(
